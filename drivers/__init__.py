@@ -1,0 +1,1 @@
+"""Device drivers: catalogue, register maps as data, decoding, simulated twins."""

@@ -1,0 +1,1 @@
+"""Web pages (HTTPS): come with issue 5."""
