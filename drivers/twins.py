@@ -35,7 +35,8 @@ class Twin:
         self.unit = unit
         self.rows = list(rows)
         self.spans = plan_reads(self.rows, max_gap)  # what a read may cover (holes read as 0)
-        self.rng = random.Random(seed or unit)
+        self.seed = seed or unit
+        self.rng = random.Random(self.seed)
         self.clock = clock
         self.last = clock()
         self.fault: str | None = None   # None, "silent", "garbled", "slow"
@@ -99,8 +100,12 @@ class ElectricTwin(Twin):
                        "Er+": self.rng.randint(1_000, 500_000) * 1.0, "Er-": 0.0}
         self.hours = self.rng.randint(100, 20000) * 1.0
 
+    def noise(self, now: float) -> random.Random:
+        """Noise that is the same for every read within one second (a meter's refresh)."""
+        return random.Random(self.seed * 1_000_003 + int(now))
+
     def power(self, now: float) -> float:
-        return self.peak_w * load_factor(now) * (1 + 0.05 * self.rng.uniform(-1, 1))
+        return self.peak_w * load_factor(now) * (1 + 0.05 * self.noise(now).uniform(-1, 1))
 
     def integrate(self, now, dt):
         p = self.power(now)
@@ -109,7 +114,7 @@ class ElectricTwin(Twin):
         self.hours += dt / 3600
 
     def values(self, now):
-        rng = self.rng
+        rng = self.noise(now)
         phases = (1,) if self.single else (1, 2, 3)
         p_total = self.power(now)
         v = {"F": round(50 + rng.uniform(-0.05, 0.05), 2), "hours": self.hours}
