@@ -40,6 +40,7 @@ class SimBus:
         self._handler: asyncio.Task | None = None
         self._frame_timer: asyncio.TimerHandle | None = None
         self.requests = 0
+        self.trace: list | None = None  # set to a list to record (monotonic time, "rx"/"tx", frame)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, twin) -> None:
@@ -89,6 +90,8 @@ class SimBus:
             log.debug("sim: dropped frame with bad CRC %s", frame.hex(" "))
             return
         self.requests += 1
+        if self.trace is not None:
+            self.trace.append((arrived, "rx", frame))
         unit = frame[0]
         twin = self.twins.get(unit)
         if unit == 0:  # broadcast: apply writes everywhere, never answer
@@ -112,11 +115,16 @@ class SimBus:
             await asyncio.sleep(delay)
         if not self.paced:
             os.write(self.master_fd, reply)
-            return
+        else:
+            await self._send_paced(reply)
+        if self.trace is not None:
+            self.trace.append((time.monotonic(), "tx", reply))
+
+    async def _send_paced(self, reply: bytes) -> None:
         per_chunk = max(1, int(CHUNK_S / self.char))
         start = time.monotonic()
         for i in range(0, len(reply), per_chunk):
-            due = start + (i + per_chunk) * self.char  # when the chunk's last byte is on the wire
+            due = start + min(i + per_chunk, len(reply)) * self.char  # its last byte is on the wire
             wait = due - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
