@@ -101,7 +101,7 @@ class Poller:
         for spec in gateway.devices:
             try:
                 driver = family(spec.family).driver_for(spec)
-            except KeyError as exc:
+            except (KeyError, ValueError) as exc:  # unknown family, or parameters it refuses
                 log.error("device %s (%s): %s", spec.id, spec.name, exc)
                 continue
             self.drivers[spec.id] = driver

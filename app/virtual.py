@@ -38,7 +38,7 @@ def build_twins(specs, clock=None) -> list:
     for spec in specs:
         try:
             driver = family(spec.family).driver_for(spec)
-        except KeyError:
+        except (KeyError, ValueError):  # unknown family, or parameters it refuses
             continue
         by_unit.setdefault(driver.unit, []).append(driver)
     twins = []

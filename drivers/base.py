@@ -117,6 +117,7 @@ class Family:
     verified: bool = False             # register map checked against the manufacturer's table
     alerts: bool = False               # "Exclude alerts" applies (EMS CX3, DPX3, DMX3)
     greenup: bool = False              # a charging station (frame interval 200 ms on its gateway)
+    addable: bool = True               # False: catalogue only (pulse concentrators host devices)
 
     def driver_for(self, spec: DeviceSpec) -> Driver:
         return self.driver(spec, self)

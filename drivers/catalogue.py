@@ -34,7 +34,8 @@ def families() -> dict[str, Family]:
             if exc.name != f"{__package__}.{name}":
                 raise
             continue  # family not written yet
-        out[module.FAMILY.key] = module.FAMILY
+        for fam in getattr(module, "FAMILIES", None) or (module.FAMILY,):
+            out[fam.key] = fam
     return out
 
 

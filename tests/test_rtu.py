@@ -90,10 +90,10 @@ def test_master_decodes_the_public_emdx3_table(run):
     values, truth, transactions = run(go())
     assert transactions == len(driver.reads(driver.measure_rows()))
     assert transactions <= 6  # 151 rows, merged
-    assert values["Ea+"] == int(truth["Ea+"]) // 1000 * 1000   # kWh on the wire
+    assert abs(values["Ea+"] - truth["Ea+"]) <= 500 and values["Ea+"] % 1000 == 0   # kWh on the wire
     assert isinstance(values["Ea+"], int)
     for name in ("V1", "I1", "F", "THD_V1", "H5_I2"):
-        assert values[name] == pytest.approx(truth[name], abs=0.02)
+        assert values[name] == pytest.approx(truth[name], abs=0.051)  # THD: 0.1 % steps
 
 
 @pytest.mark.parametrize("fault, error", [("silent", rtu.NoResponse), ("garbled", rtu.BadFrame)])
