@@ -213,6 +213,7 @@ class Daemon:
         return {"ok": True, "version": __version__, "pid": os.getpid(), "started": self.started,
                 "data_dir": str(self.data_dir), "ports": self.ports,
                 "rs485": {"port": self.line.settings.port if self.line else None,
+                          "settings": repr(self.line.settings) if self.line else None,
                           "virtual": self.sim is not None, "kernel_rs485": bool(self.line and self.line.rs485),
                           "frame_interval_ms": round(self.bus.frame_interval * 1000) if self.bus else None,
                           "transactions": self.bus.stats.transactions if self.bus else 0,
@@ -240,8 +241,10 @@ class Daemon:
             return {"ok": False, "message": "faults exist only on the virtual installation"}
         from .installation import device_spec
 
+        from wsmeasure.drivers.catalogue import family
+
         spec = device_spec(self.db, ident)
-        twin = self.sim.twins.get(spec.address) if spec else None
+        twin = self.sim.twins.get(family(spec.family).driver_for(spec).unit) if spec else None
         if twin is None:
             return {"ok": False, "message": f"no simulated device for ID {ident}"}
         if fault not in (None, "silent", "garbled", "slow"):

@@ -96,7 +96,7 @@ class Poller:
         """(Re)build slaves and states from the configuration; live values of kept devices survive."""
         old = getattr(self, "states", {})
         self.gateway = gateway
-        by_unit: dict[int, list[Driver]] = {}
+        by_unit: dict[tuple, list[Driver]] = {}
         self.drivers: dict[int, Driver] = {}
         for spec in gateway.devices:
             try:
@@ -105,8 +105,9 @@ class Poller:
                 log.error("device %s (%s): %s", spec.id, spec.name, exc)
                 continue
             self.drivers[spec.id] = driver
-            by_unit.setdefault(driver.unit, []).append(driver)
-        self.slaves = [Slave(unit, drivers) for unit, drivers in sorted(by_unit.items())]
+            key = (driver.unit, spec.id if driver.keyed else 0)  # keyed registers: each device alone
+            by_unit.setdefault(key, []).append(driver)
+        self.slaves = [Slave(unit, drivers) for (unit, _), drivers in sorted(by_unit.items())]
         self.states = {}
         for spec in gateway.devices:
             st = old.get(spec.id) or DeviceState(spec.id, spec.name, spec.family, spec.model,

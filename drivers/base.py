@@ -75,6 +75,7 @@ class Driver:
     state_rows: ClassVar[tuple[Reg, ...]] = ()   # states polled at the status poll time
     max_gap: ClassVar[int] = 0                   # words a read may skip over (0: device refuses holes)
     max_count: ClassVar[int] = 125
+    keyed: ClassVar[bool] = False  # registers are keys (one code per value), not memory: read alone
 
     def __init__(self, spec: DeviceSpec, family: "Family"):
         self.spec = spec
@@ -94,6 +95,10 @@ class Driver:
 
     def status_rows(self) -> list[Reg]:
         return list(self.state_rows)
+
+    def command_rows(self) -> list[Reg]:
+        """Rows a master may write (outputs, current limits); none by default."""
+        return []
 
     def reads(self, rows: list[Reg]) -> list[Read]:
         return plan_reads(rows, self.max_gap, self.max_count)

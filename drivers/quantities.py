@@ -50,6 +50,10 @@ QUANTITIES: dict[str, Quantity] = {q.name: q for q in [
     *_rows("state", "", "out1 out2 out3 out4 out5 out6 out7 out8", "Output {n}"),
     Quantity("station", "", "state", "Charging station state (0 available, 1 waiting, 2 charging, 3 fault)"),
     Quantity("current_limit", "A", "measure", "Charging current allowed"),
+    Quantity("authorize", "", "state", "Charge authorization (0 wait, 1 start)"),
+    Quantity("station_error", "", "state", "Charging station error bits"),
+    Quantity("alarm", "", "state", "Alarm bits (measure threshold, configuration error)"),
+    *_rows("measure", "mA", "ain1 ain2", "Analogue input {n}"),
 ]}
 
 BREAKER_STATES = {0: "open", 1: "closed", 2: "tripped"}

@@ -76,7 +76,8 @@ class Twin:
         now = self.clock()
         self.advance(now)
         words = self.words(now)
-        return [self.holding.get(a, words.get((fn, a), 0)) for a in range(address, address + count)]
+        held = self.holding if fn == 3 else {}  # writes land in holding registers only
+        return [held.get(a, words.get((fn, a), 0)) for a in range(address, address + count)]
 
     def write(self, address: int, values: list[int]) -> int | None:
         """Accept writes only on holding registers the map declares."""
