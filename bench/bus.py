@@ -31,7 +31,8 @@ MIX = (
     ("emdx3_meter", "0 146 68", {}),
     ("emdx3_counter", "4 120 74", {}),
     ("emdx3_counter", "0 046 77", {}),
-    ("generic", None, {"fn": 4, "register": 0x48, "words": 2, "multiplier": 1000, "encoding": "F32",
+    ("dpx3", "DPX3 630 electronic with measurement", {}),
+    ("generic", "GENERIC", {"fn": 4, "register": 0x48, "words": 2, "multiplier": 1000, "encoding": "F32",
                        "word_order": "high_first"}),
 )
 
@@ -65,10 +66,15 @@ def child(args) -> None:
     asyncio.run(serve())
 
 
-def start_sim(args, paced: bool):
+def run_against_sim(args, paced: bool):
+    """Start the simulated bus in a child process, measure against it, stop it."""
     cmd = [sys.executable, __file__, "--child", "--devices", str(args.devices), "--baud", str(args.baud)]
     proc = subprocess.Popen(cmd + (["--paced"] if paced else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    return proc, proc.stdout.readline().strip()
+    try:
+        return asyncio.run(measure(args, proc.stdout.readline().strip(), paced))
+    finally:
+        proc.stdin.close()
+        proc.wait()
 
 
 async def measure(args, port: str, paced: bool):
@@ -110,12 +116,7 @@ def main() -> None:
     if args.child:
         return child(args)
 
-    proc, port = start_sim(args, paced=True)
-    try:
-        poller, cycle_s, _, tx, errors = asyncio.run(measure(args, port, paced=True))
-    finally:
-        proc.stdin.close()
-        proc.wait()
+    poller, cycle_s, _, tx, errors = run_against_sim(args, paced=True)
     bound, n = wire_bound(poller, args.baud, args.frame_interval / 1000)
     print(f"paced line {args.baud} 8E1, frame interval {args.frame_interval:.0f} ms, {args.devices} devices, "
           f"{n} transactions per cycle, {errors} devices not answering")
@@ -123,12 +124,7 @@ def main() -> None:
     print(f"  wire-time bound       {bound * 1000:9.1f} ms")
     print(f"  ratio                 {cycle_s / bound:9.3f}   (target <= 1.10)")
 
-    proc, port = start_sim(args, paced=False)
-    try:
-        _, cycle_s, cpu, tx, errors = asyncio.run(measure(args, port, paced=False))
-    finally:
-        proc.stdin.close()
-        proc.wait()
+    _, cycle_s, cpu, tx, errors = run_against_sim(args, paced=False)
     print(f"unpaced line, frame interval 0: {tx} transactions, {cycle_s * 1000:.1f} ms per cycle")
     print(f"  CPU seconds per 1,000 transactions (this process) {1000 * cpu / tx:9.3f}")
     print(f"  max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB, pid {os.getpid()}")
