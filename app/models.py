@@ -1,0 +1,127 @@
+"""The tables of config.db: settings and the installation (gateways, devices, loads, groups, panel boards).
+
+The rules live in `installation.py` and `settings.py`; these classes only say what is stored.
+Models are bound to a database by `db.open_config`; `bound(db)` runs code against another
+open config.db in the same process (a test's second connection, a restore check).
+
+IDs use SQLite AUTOINCREMENT: an ID is never handed out twice, even after its row is deleted.
+A device's ID names its CSV history folder and all IDs are "Remote IDs" a master box reads
+(manual 7.16.6.2), so a new object must never inherit the ID of an erased one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from peewee import (BooleanField, CharField, CompositeKey, FloatField, ForeignKeyField, IntegerField,
+                    Model, TextField)
+from playhouse.sqlite_ext import AutoIncrementField
+
+SCHEMA_VERSION = 1   # PRAGMA user_version; bump with a migration step in db.py
+
+NAME_MAX = 64        # names are unique per kind of object, compared without case
+TEXT_MAX = 200       # descriptions / locations
+
+
+def _name() -> CharField:
+    return CharField(max_length=NAME_MAX, unique=True, collation="NOCASE")
+
+
+class Base(Model):
+    class Meta:
+        database = None          # bound by db.open_config
+        legacy_table_names = False
+
+
+class Setting(Base):
+    """One row per setting changed from its default (see settings.SETTINGS)."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class PanelBoard(Base):
+    id = AutoIncrementField()
+    name = _name()
+    description = TextField(default="")
+    enabled = BooleanField(default=True)
+
+
+class Load(Base):
+    id = AutoIncrementField()
+    key = CharField(null=True, unique=True)   # built-in loads only: heating, ..., others, water, gas
+    kind = CharField()                        # predefined / others / utility / user (installation.py)
+    name = _name()
+    enabled = BooleanField(default=True)
+
+
+class MeasureGroup(Base):
+    id = AutoIncrementField()
+    name = _name()
+    description = TextField(default="")
+    enabled = BooleanField(default=True)
+
+
+class Gateway(Base):
+    id = AutoIncrementField()
+    kind = CharField()                        # specs.LOCAL / IP / VIRTUAL
+    name = _name()
+    description = TextField(default="")
+    address = CharField()                     # IPv4; 127.0.0.1 for the Local gateway
+    port = IntegerField(default=502)
+    enabled = BooleanField(default=True)
+    panel_board = ForeignKeyField(PanelBoard, null=True, on_delete="SET NULL", backref="gateways")
+
+
+class Device(Base):
+    id = AutoIncrementField()
+    gateway = ForeignKeyField(Gateway, on_delete="RESTRICT", backref="devices")
+    family = CharField()                      # catalogue family key
+    model = CharField(null=True)              # catalogue number; None: "Configuration" (not chosen)
+    name = _name()
+    address = IntegerField()                  # Modbus address; EMS remote addressing: the module
+    position = IntegerField(null=True)        # pulse input of the concentrator
+    side = CharField(null=True)               # A/B: two-sided stations, old range
+    interface = IntegerField(null=True)       # EMS remote addressing: the interface address
+    concentrator = CharField(null=True)       # catalogue number of the concentrator / counter with pulse input
+    remote_id = IntegerField(null=True)       # virtual devices: 1XXXX device, 2YYYY load, 3ZZZZ group
+    load = ForeignKeyField(Load, null=True, on_delete="SET NULL", backref="devices")  # None: "Others"
+    supply = CharField(null=True)             # upstream / downstream
+    phase = CharField(null=True)              # L1 / L2 / L3
+    fn = IntegerField(null=True)              # generic meter: read function 3/4
+    register = IntegerField(null=True)
+    words = IntegerField(null=True)
+    multiplier = FloatField(null=True)
+    encoding = CharField(null=True)
+    word_order = CharField(null=True)         # high_first / low_first
+    exclude_totals = BooleanField(default=False)
+    exclude_alerts = BooleanField(default=False)
+    eq = BooleanField(default=False)          # the gateway's "EQ device" (EN 50160 check)
+    enabled = BooleanField(default=True)      # the device's own switch; its gateway's switch is on Gateway
+
+
+# At most one EQ device per gateway, also for writers that bypass installation.py. Named: the
+# default name would be that of the foreign key's index, and IF NOT EXISTS would skip it.
+Device.add_index(Device.index(Device.gateway, unique=True, where=(Device.eq == True),  # noqa: E712
+                              name="device_one_eq_per_gateway"))
+
+
+class DeviceGroup(Base):
+    device = ForeignKeyField(Device, on_delete="CASCADE", backref="memberships")
+    group = ForeignKeyField(MeasureGroup, on_delete="CASCADE", backref="memberships")
+
+    class Meta:
+        primary_key = CompositeKey("device", "group")
+
+
+MODELS = (Setting, PanelBoard, Load, MeasureGroup, Gateway, Device, DeviceGroup)
+
+
+@contextlib.contextmanager
+def bound(db):
+    """Run the block with the models bound to `db` (a no-op for the database open_config bound)."""
+    if Setting._meta.database is db:
+        yield
+    else:
+        with db.bind_ctx(MODELS):
+            yield

@@ -1,0 +1,201 @@
+"""Settings of the box, declared as data: one row per key (default, parser, help).
+
+Values are stored as canonical text in the `setting` table of config.db (booleans as on/off);
+a key never set reads as its default. `set` parses and checks, so the table only ever holds
+values the daemon can use; `get` returns the parsed value (int, bool or str).
+The defaults are the manual's (7.8, 7.16.4, release notes "Status Poll Time", "Frame Interval").
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .models import Device, Setting, bound
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(ValueError):
+    """A refused configuration change: `field` names the form field, `message` says why and what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# -- parsers: text in, typed value out, ValueError naming what is allowed -----------------------
+TRUE = ("on", "true", "1", "yes")
+FALSE = ("off", "false", "0", "no")
+
+
+def boolean(raw: str) -> bool:
+    text = str(raw).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError(f'"{raw}" is not on or off (accepted: on/off, true/false, 1/0)')
+
+
+def one_of(*allowed: int | str) -> Callable[[str], Any]:
+    """Exactly one of the listed values (numbers or lower-case words)."""
+    by_text = {str(v): v for v in allowed}
+    listed = ", ".join(by_text)
+
+    def parse(raw: str):
+        text = str(raw).strip().lower()
+        if text not in by_text:
+            raise ValueError(f'"{raw}" is not allowed; allowed values: {listed}')
+        return by_text[text]
+
+    parse.allowed = listed
+    return parse
+
+
+def whole(lo: int, hi: int, unit: str = "") -> Callable[[str], int]:
+    """A whole number from lo to hi."""
+    span = f"{lo}..{hi}{' ' + unit if unit else ''}"
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f'"{raw}" is not a whole number; allowed: {span}') from None
+        if not lo <= value <= hi:
+            raise ValueError(f"{value} is out of range; allowed: {span}")
+        return value
+
+    parse.allowed = span
+    return parse
+
+
+def device_path(raw: str) -> str:
+    """A serial device ("/dev/ttyUSB0", a pty on a developer machine) or "" for none."""
+    text = str(raw).strip()
+    if text and (not text.startswith("/") or any(c.isspace() for c in text)):
+        raise ValueError(f'"{raw}" is not an absolute device path like /dev/ttyUSB0 ("" for none)')
+    return text
+
+
+boolean.allowed = "on, off"
+device_path.allowed = 'an absolute device path, or "" for none'
+
+
+# -- cross-checks against the installation: (db, value) -> None, raising ConfigError -----------
+def edition_fits(db, points: int) -> None:
+    """Lowering the edition must not leave more points of measure than it allows (manual 3)."""
+    count = Device.select().count()
+    if count > points:
+        raise ConfigError("edition", f"edition: the installation has {count} points of measure; "
+                                     f"delete {count - points} before choosing the {points} edition")
+    if points < 32 and Device.select().where(Device.eq == True).exists():  # noqa: E712
+        raise ConfigError("edition", "edition: the EQ device function exists only in the 32 edition "
+                                     "(4 149 48); clear the EQ devices first")
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    default: str          # as text, through `parse` like any stored value
+    parse: Callable[[str], Any]
+    help: str
+    check: Callable[[Any, Any], None] | None = None
+
+
+SETTINGS: tuple[Row, ...] = (
+    Row("serial.port", "", device_path,
+        'RS485 serial device; "" = none: the daemon attaches its virtual installation'),
+    Row("serial.baudrate", "19200", one_of(1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200),
+        "RS485 speed, bit/s"),
+    Row("serial.parity", "even", one_of("none", "even", "odd"), "RS485 parity"),
+    Row("serial.stopbits", "1", one_of(1, 2), "RS485 stop bits"),
+    Row("serial.timeout_ms", "300", whole(50, 5000, "ms"), "RS485 timeout: longest wait for an answer"),
+    Row("serial.frame_interval_ms", "50", whole(0, 1000, "ms"),
+        "quiet time between a Modbus answer and the next request"),
+    Row("serial.frame_interval_sync", "on", boolean,
+        "sync frame interval to gateways: at least 50 ms, 200 ms on a gateway with Green'Up stations"),
+    Row("modbus_tcp.enabled", "off", boolean,
+        "Modbus TCP server: RS485/IP gateway for other boxes and slave function (unit 247)"),
+    Row("poll.interval_s", "10", whole(1, 600, "s"), "target period of the live-measure poll cycle"),
+    Row("poll.status_interval_s", "60", one_of(3, 5, 10, 15, 30, 45, 60, 90, 120),
+        "breaker status poll time, s (open/closed/tripped)"),
+    Row("sample_rate_min", "10", one_of(1, 5, 10, 15, 30, 60),
+        "data sample rate, minutes: recording of consumptions and statistics, CSV files"),
+    Row("edition", "32", one_of(10, 32), "points of measure this box manages (4 149 47: 10, 4 149 48: 32)",
+        edition_fits),
+    Row("virtual.paced", "off", boolean, "virtual installation: bytes paced at the baud rate like a real line"),
+    Row("virtual.seeded", "off", boolean, "the demo installation was added once (not added again)"),
+)
+
+BY_KEY: dict[str, Row] = {row.key: row for row in SETTINGS}
+
+
+def row(key: str) -> Row:
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise ConfigError("key", f'unknown setting "{key}"; settings: {", ".join(BY_KEY)}') from None
+
+
+def parse(key: str, raw: str) -> Any:
+    """The typed value of `raw` for `key`, or ConfigError naming the allowed values."""
+    r = row(key)
+    try:
+        return r.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(key, f"{key}: {exc}") from None
+
+
+def format_value(value: Any) -> str:
+    """Canonical text: on/off for booleans, plain str otherwise (floats without trailing noise)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def default(key: str) -> Any:
+    return row(key).parse(row(key).default)
+
+
+def _value(r: Row, stored: str | None) -> Any:
+    if stored is None:
+        return r.parse(r.default)
+    try:
+        return r.parse(stored)
+    except ValueError:  # written by an older version or by hand: run on the default, say so
+        log.warning("setting %s: stored value %r is not valid any more; using the default %r",
+                    r.key, stored, r.default)
+        return r.parse(r.default)
+
+
+def get(db, key: str) -> Any:
+    r = row(key)
+    with bound(db):
+        stored = Setting.get_or_none(Setting.key == key)
+    return _value(r, stored.value if stored else None)
+
+
+def set(db, key: str, raw: str) -> Any:  # noqa: A001 -- the module's verb, as in `config set`
+    """Parse, check and store one setting in one transaction; returns the typed value."""
+    value = parse(key, raw)
+    r = row(key)
+    with bound(db), db.atomic():
+        if r.check:
+            r.check(db, value)
+        Setting.replace(key=key, value=format_value(value)).execute()
+    return value
+
+
+def all(db) -> dict[str, Any]:  # noqa: A001 -- settings.all(db), as the CLI's `config list`
+    with bound(db):
+        stored = {s.key: s.value for s in Setting.select()}
+    return {r.key: _value(r, stored.get(r.key)) for r in SETTINGS}
