@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
-SHOWN = ("P", "Ea+", "V1", "I1", "F", "water", "gas", "breaker", "station")
+SHOWN = ("P", "Ea+", "V1", "I1", "F", "water", "gas", "breaker", "station", "in1", "in2", "out1", "out2")
 
 
 def format_status(s: dict) -> str:
@@ -88,7 +88,7 @@ def format_status(s: dict) -> str:
         lines.append(f"\n[{gw['status'].upper():5}] gateway {gw['id']} {gw['name']} ({gw['address']}){cycle}")
         for d in gw["devices"]:
             values = d.get("values") or {}
-            shown = "  ".join(f"{k}={_fmt(values[k])}" for k in SHOWN if values.get(k) is not None)
+            shown = "  ".join(f"{k}={_fmt(k, values[k])}" for k in SHOWN if values.get(k) is not None)
             lines.append(f"  [{d['status'].upper():5}] {d['id']:>4} {d['address']:>6}  {d['name'][:24]:24} "
                          f"{(d.get('model') or d['family'])[:18]:18} {shown}")
             if d["status"] == "error" and d.get("error"):
@@ -96,7 +96,12 @@ def format_status(s: dict) -> str:
     return "\n".join(lines)
 
 
-def _fmt(v) -> str:
+def _fmt(name: str, v) -> str:
+    from wsmeasure.drivers.quantities import BREAKER_STATES, STATION_STATES
+
+    labels = {"breaker": BREAKER_STATES, "station": STATION_STATES}.get(name)
+    if labels:
+        return labels.get(v, str(v))
     return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 

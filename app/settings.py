@@ -84,7 +84,53 @@ def device_path(raw: str) -> str:
     return text
 
 
+def time_zone(raw: str) -> str:
+    """An IANA time zone ("Europe/Paris"), or "" for the system's own."""
+    text = str(raw).strip()
+    if text:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(text)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'"{raw}" is not a time zone like Europe/Paris ("" for the system\'s)') from None
+    return text
+
+
+def port_range(raw: str) -> str:
+    """Passive FTP ports "first-last", unprivileged, at least 4 ports."""
+    text = str(raw).strip()
+    try:
+        first, last = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise ValueError(f'"{raw}" is not a port range like 60000-60099') from None
+    if not 1024 <= first <= last - 3 <= 65535 - 3:
+        raise ValueError(f'"{raw}": allowed: first-last within 1024..65535, at least 4 ports')
+    return f"{first}-{last}"
+
+
+def ftp_password(raw: str) -> str:
+    """Stored hashed (scrypt); 4 to 64 printable characters without spaces."""
+    text = str(raw)
+    if text.startswith("scrypt$") or text == "":
+        return text  # already hashed, or "" for the factory password
+    if not 4 <= len(text) <= 64 or not text.isprintable() or any(c.isspace() for c in text):
+        raise ValueError("the FTP password is 4 to 64 printable characters without spaces")
+    from .secrets import hash_secret
+
+    return hash_secret(text)
+
+
+def separators_differ(db, _value) -> None:
+    """A comma cannot be both the field and the decimal separator (section 8.4.1)."""
+    if get(db, "csv.field_separator") == "comma" and get(db, "csv.decimal_separator") == "comma":
+        raise ConfigError("csv", "CSV: the field separator and the decimal separator cannot both be a comma")
+
+
 boolean.allowed = "on, off"
+time_zone.allowed = 'an IANA time zone like Europe/Paris, or "" for the system\'s'
+port_range.allowed = "first-last, e.g. 60000-60099"
+ftp_password.allowed = "4 to 64 printable characters without spaces"
 device_path.allowed = 'an absolute device path, or "" for none'
 
 
@@ -130,6 +176,18 @@ SETTINGS: tuple[Row, ...] = (
         "data sample rate, minutes: recording of consumptions and statistics, CSV files"),
     Row("edition", "32", one_of(10, 32), "points of measure this box manages (4 149 47: 10, 4 149 48: 32)",
         edition_fits),
+    Row("time.zone", "", time_zone,
+        "installation time zone: days, months and years of the history are cut at its midnights"),
+    Row("csv.field_separator", "semicolon", one_of("semicolon", "comma"), "CSV field separator (8.4.1)",
+        separators_differ),
+    Row("csv.decimal_separator", "comma", one_of("comma", "point"), "CSV decimal separator (8.4.1)",
+        separators_differ),
+    Row("ftp.password", "", ftp_password,
+        'password of the FTP user "wsmeasure" (stored hashed; "" = factory password wsmeasure)'),
+    Row("ftp.passive_ports", "60000-60099", port_range, "FTP passive data ports"),
+    Row("ftp.max_connections", "10", whole(1, 50), "FTP: most simultaneous connections"),
+    Row("recorder.slot_s", "0", whole(0, 3600, "s"),
+        "developers and tests only: slot length in seconds, overriding sample_rate_min when not 0"),
     Row("virtual.paced", "off", boolean, "virtual installation: bytes paced at the baud rate like a real line"),
     Row("virtual.seeded", "off", boolean, "the demo installation was added once (not added again)"),
 )
@@ -189,9 +247,9 @@ def set(db, key: str, raw: str) -> Any:  # noqa: A001 -- the module's verb, as i
     value = parse(key, raw)
     r = row(key)
     with bound(db), db.atomic():
-        if r.check:
-            r.check(db, value)
         Setting.replace(key=key, value=format_value(value)).execute()
+        if r.check:  # after the write, so that checks see the new value; a refusal rolls it back
+            r.check(db, value)
     return value
 
 

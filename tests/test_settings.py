@@ -45,6 +45,13 @@ MANUAL_DEFAULTS = [
     ("poll.status_interval_s", 60),
     ("sample_rate_min", 10),
     ("edition", 32),
+    ("time.zone", ""),
+    ("csv.field_separator", "semicolon"),
+    ("csv.decimal_separator", "comma"),
+    ("ftp.password", ""),
+    ("ftp.passive_ports", "60000-60099"),
+    ("ftp.max_connections", 10),
+    ("recorder.slot_s", 0),
     ("virtual.paced", False),
     ("virtual.seeded", False),
 ]
@@ -67,6 +74,9 @@ def test_a_fresh_box_stores_no_setting(db, tmp_path):
 
 ACCEPTED = [
     # key                          raw           value            stored
+    ("time.zone",                  "Europe/Paris", "Europe/Paris", "Europe/Paris"),
+    ("csv.decimal_separator",      "point",      "point",         "point"),
+    ("ftp.passive_ports",          "2000-2003",  "2000-2003",     "2000-2003"),
     ("serial.baudrate",            "1200",       1200,            "1200"),
     ("serial.baudrate",            " 115200 ",   115200,          "115200"),
     ("serial.parity",              "NONE",       "none",          "none"),
@@ -120,7 +130,32 @@ REFUSED = [
     ("edition",                    "255",          "10, 32"),
     ("serial.port",                "ttyUSB0",      "absolute device path"),
     ("serial.port",                "/dev/tty USB0", "absolute device path"),
+    ("time.zone",                  "Mars/Olympus", "time zone like Europe/Paris"),
+    ("ftp.passive_ports",          "80-90",        "1024..65535"),
+    ("ftp.passive_ports",          "60000",        "port range"),
+    ("ftp.password",               "a b c d",      "without spaces"),
+    ("ftp.password",               "abc",          "4 to 64"),
+    ("recorder.slot_s",            "3601",         "0..3600 s"),
 ]
+
+
+def test_a_comma_cannot_separate_both_fields_and_decimals(db):
+    with pytest.raises(ConfigError, match="cannot both be a comma"):
+        settings.set(db, "csv.field_separator", "comma")  # the decimal separator is a comma by default
+    assert settings.get(db, "csv.field_separator") == "semicolon"
+    settings.set(db, "csv.decimal_separator", "point")
+    settings.set(db, "csv.field_separator", "comma")
+    with pytest.raises(ConfigError, match="cannot both be a comma"):
+        settings.set(db, "csv.decimal_separator", "comma")
+    assert settings.get(db, "csv.decimal_separator") == "point"
+
+
+def test_the_ftp_password_is_stored_hashed(db, tmp_path):
+    from wsmeasure.secrets import verify_secret
+
+    settings.set(db, "ftp.password", "s3cret!")
+    raw = stored(tmp_path)["ftp.password"]
+    assert "s3cret" not in raw and verify_secret("s3cret!", raw) and not verify_secret("wsmeasure", raw)
 
 
 @pytest.mark.parametrize("key, raw, fragment", REFUSED)
