@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from .registers import Read, plan_reads
-from .twins import ElectricTwin, Twin, load_factor
+from .twins import ElectricTwin, Twin, cumulative_load, load_between, load_factor
 
 KIND_OF = {"Ea+": "electricity", "water": "water", "gas": "gas"}  # counter quantity -> meter kind
 
@@ -78,8 +78,9 @@ class PulseTwin(Twin):
         for d in drivers:
             kind = KIND_OF[d.family.counter]
             peaks, weight, (low, high) = PROFILES[kind]
-            self.inputs[d.spec.position] = PulseInput(kind, self.rng.choice(peaks), weight,
-                                                      float(self.rng.randint(low, high)))
+            peak = self.rng.choice(peaks)
+            self.inputs[d.spec.position] = PulseInput(
+                kind, peak, weight, self.rng.randint(low, high) + peak * self.mean(kind) * cumulative_load(self.last))
 
     @classmethod
     def for_drivers(cls, drivers, seed: int = 0, clock=time.time):
@@ -97,11 +98,17 @@ class PulseTwin(Twin):
         season = heating_season(now) if inp.kind == "gas" else 1.0
         return inp.peak * load_factor(now) * season * (1 + 0.1 * noise)
 
+    @staticmethod
+    def mean(kind: str) -> float:
+        """Mean of the seasonal factor over a year: totals follow wall time, see twins.cumulative_load."""
+        return 0.55 if kind == "gas" else 1.0
+
     def integrate(self, now, dt):
         if self.host:
             self.host.integrate(now, dt)
-        for position, inp in self.inputs.items():
-            inp.total += self.rate(position, now) * dt / 3600
+        full = load_between(now - dt, now)
+        for inp in self.inputs.values():
+            inp.total += inp.peak * self.mean(inp.kind) * full
 
     def values(self, now):
         values = self.host.values(now) if self.host else {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from array import array
 from typing import Callable
 
 from .registers import Reg, plan_reads
@@ -25,6 +26,35 @@ def load_factor(t: float) -> float:
     day = 0.5 - 0.5 * math.cos(2 * math.pi * (hour - 2) / 24)  # 0 at 02:00, 1 at 14:00
     working = 8 <= hour < 18 and not weekend
     return 0.15 + (0.35 if weekend else 0.55) * day + (0.3 if working else 0.0)
+
+
+# Virtual counters are a pure function of wall time: they keep counting while the daemon is down
+# and come back where a real meter would be, so restarts and crashes cannot make them go back.
+_T0 = 1735689600.0      # 2025-01-01 00:00 UTC: where the integral starts
+_STEP = 900.0           # the load is taken as constant over a quarter of an hour
+_prefix = array("d", [0.0])  # _prefix[i]: full-load hours from _T0 to _T0 + i * _STEP
+
+
+def cumulative_load(t: float) -> float:
+    """Hours at full load from _T0 to t: the integral of `load_factor`."""
+    x = max(0.0, (t - _T0) / _STEP)
+    i = int(x)
+    while len(_prefix) <= i:
+        k = len(_prefix) - 1
+        _prefix.append(_prefix[k] + load_factor(_T0 + (k + 0.5) * _STEP) * _STEP / 3600)
+    return _prefix[i] + (x - i) * load_factor(_T0 + (i + 0.5) * _STEP) * _STEP / 3600
+
+
+def load_between(t0: float, t1: float) -> float:
+    """Full-load hours over [t0, t1] (before _T0, e.g. in tests of old dates: summed step by step)."""
+    if t0 >= _T0:
+        return cumulative_load(t1) - cumulative_load(t0)
+    total, t = 0.0, t0
+    while t < min(t1, _T0):
+        step = min(_STEP, t1 - t, _T0 - t)
+        total += load_factor(t + step / 2) * step / 3600
+        t += step
+    return total + (cumulative_load(t1) if t1 > _T0 else 0.0)
 
 
 class Twin:
@@ -97,9 +127,10 @@ class ElectricTwin(Twin):
         super().__init__(driver.unit, rows, driver.max_gap, seed, clock)
         self.single = driver.has("single_phase")
         self.peak_w = peak_w or self.rng.choice((3000, 6000, 12000, 24000))
-        self.energy = {"Ea+": self.rng.randint(10_000, 5_000_000) * 1.0, "Ea-": 0.0,
-                       "Er+": self.rng.randint(1_000, 500_000) * 1.0, "Er-": 0.0}
-        self.hours = self.rng.randint(100, 20000) * 1.0
+        full = cumulative_load(self.last)
+        self.energy = {"Ea+": self.rng.randint(10_000, 5_000_000) + self.peak_w * full, "Ea-": 0.0,
+                       "Er+": self.rng.randint(1_000, 500_000) + 0.3 * self.peak_w * full, "Er-": 0.0}
+        self.hours = self.rng.randint(100, 20000) + (self.last - _T0) / 3600
 
     def noise(self, now: float) -> random.Random:
         """Noise that is the same for every read within one second (a meter's refresh)."""
@@ -109,9 +140,9 @@ class ElectricTwin(Twin):
         return self.peak_w * load_factor(now) * (1 + 0.05 * self.noise(now).uniform(-1, 1))
 
     def integrate(self, now, dt):
-        p = self.power(now)
-        self.energy["Ea+"] += p * dt / 3600
-        self.energy["Er+"] += p * 0.3 * dt / 3600
+        full = load_between(now - dt, now)  # the mean load, not the noisy instant power
+        self.energy["Ea+"] += self.peak_w * full
+        self.energy["Er+"] += 0.3 * self.peak_w * full
         self.hours += dt / 3600
 
     def values(self, now):
