@@ -14,6 +14,7 @@ import sys
 import peewee
 import pytest
 
+from wsmeasure import groupings
 from wsmeasure import installation as inst
 from wsmeasure import settings
 from wsmeasure.db import CONFIG_DB, open_config
@@ -110,7 +111,7 @@ def check_refused(call, field: str, fragment: str):
 def test_a_new_box_has_the_local_gateway_and_the_builtin_loads(db):
     (gw,) = inst.gateways(db)
     assert (gw.kind, gw.name, gw.address, gw.enabled) == (LOCAL, "Local", "127.0.0.1", True)
-    loads = inst.loads(db)
+    loads = groupings.loads(db)
     assert [(l.kind, l.key) for l in loads] == [
         ("predefined", "heating"), ("predefined", "air_conditioning"), ("predefined", "hot_water"),
         ("predefined", "lighting"), ("predefined", "ventilation"), ("predefined", "sockets"),
@@ -122,7 +123,7 @@ def test_a_new_box_has_the_local_gateway_and_the_builtin_loads(db):
 def test_seeding_is_idempotent_and_keeps_the_users_changes(data_dir):
     db = open_config(data_dir)
     inst.update_gateway(db, inst.local_gateway(db).id, name="Main board RS485")
-    inst.set_load_enabled(db, 1, False)
+    groupings.set_load_enabled(db, 1, False)
     before = snapshot(db)
     db.close()
     db = open_config(data_dir)
@@ -137,7 +138,7 @@ def test_processes_opening_a_new_config_at_once_seed_it_once(data_dir):
     assert [p.wait(60) for p in procs] == [0, 0, 0, 0]
     with sqlite3.connect(data_dir / CONFIG_DB) as conn:
         assert conn.execute("SELECT count(*) FROM gateway").fetchone() == (1,)
-        assert conn.execute("SELECT count(*) FROM load").fetchone() == (len(inst.BUILTIN_LOADS),)
+        assert conn.execute("SELECT count(*) FROM load").fetchone() == (len(groupings.BUILTIN_LOADS),)
 
 
 # -- gateways ---------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ GATEWAY_REFUSALS = [
 @pytest.mark.parametrize("kwargs, field, fragment", GATEWAY_REFUSALS)
 def test_gateway_refusals(db, kwargs, field, fragment):
     inst.add_gateway(db, "192.168.1.10", name="Board 1")
-    inst.set_panel_board_enabled(db, inst.add_panel_board(db, "Old board").id, False)
+    groupings.set_panel_board_enabled(db, groupings.add_panel_board(db, "Old board").id, False)
     before = snapshot(db)
     check_refused(lambda: inst.add_gateway(db, **kwargs), field, fragment)
     assert snapshot(db) == before
@@ -217,14 +218,14 @@ def test_a_gateway_is_deleted_only_without_devices(db):
 
 
 def test_a_gateway_is_in_at_most_one_panel_board(db, local):
-    a, b = inst.add_panel_board(db, "A").id, inst.add_panel_board(db, "B").id
+    a, b = groupings.add_panel_board(db, "A").id, groupings.add_panel_board(db, "B").id
     assert inst.update_gateway(db, local, panel_board=a).panel_board_id == a
     assert inst.update_gateway(db, local, panel_board="B").panel_board_id == b   # by name; moved, not added
-    inst.set_panel_board_enabled(db, b, False)
+    groupings.set_panel_board_enabled(db, b, False)
     assert inst.update_gateway(db, local, description="kept in its disabled board").panel_board_id == b
     check_refused(lambda: inst.update_gateway(db, inst.add_gateway(db, "192.168.1.20").id, panel_board=b),
                   "panel_board", "disabled")
-    inst.erase_panel_board(db, b)
+    groupings.erase_panel_board(db, b)
     assert inst.local_gateway(db).panel_board_id is None
     assert inst.update_gateway(db, local, panel_board="").panel_board_id is None
 
@@ -339,9 +340,9 @@ DEVICE_REFUSALS = [
 @pytest.mark.parametrize("family, kwargs, field, fragment", DEVICE_REFUSALS)
 def test_device_refusals_leave_the_database_as_it_was(db, family, kwargs, field, fragment):
     for n in range(1, 7):
-        inst.add_group(db, f"G{n}")
-    inst.set_group_enabled(db, inst.add_group(db, "Old group").id, False)
-    inst.set_load_enabled(db, inst.add_load(db, "Old load").id, False)
+        groupings.add_group(db, f"G{n}")
+    groupings.set_group_enabled(db, groupings.add_group(db, "Old group").id, False)
+    groupings.set_load_enabled(db, groupings.add_load(db, "Old load").id, False)
     on_gateway(db, VIRTUAL_GATEWAY)
     before = snapshot(db)
     if field is None:
@@ -507,12 +508,12 @@ def test_device_ids_are_never_reused(data_dir):
 
 
 def test_load_and_group_ids_are_never_reused(db):
-    load = inst.add_load(db, "Sauna").id
-    inst.erase_load(db, load)
-    assert inst.add_load(db, "Pool").id == load + 1
-    group = inst.add_group(db, "A").id
-    inst.erase_group(db, group)
-    assert inst.add_group(db, "B").id == group + 1
+    load = groupings.add_load(db, "Sauna").id
+    groupings.erase_load(db, load)
+    assert groupings.add_load(db, "Pool").id == load + 1
+    group = groupings.add_group(db, "A").id
+    groupings.erase_group(db, group)
+    assert groupings.add_group(db, "B").id == group + 1
 
 
 def test_the_edition_limits_the_points_of_measure(db):
@@ -558,18 +559,18 @@ def test_an_off_gateway_switches_its_devices_off_and_on_gives_each_its_own_state
 
 
 def test_a_device_is_in_up_to_five_measure_groups(db):
-    ids = [inst.add_group(db, f"G{n}").id for n in range(1, 7)]
+    ids = [groupings.add_group(db, f"G{n}").id for n in range(1, 7)]
     dev = add(db, "t_meter", address=1, groups=ids[:5] + [ids[0]]).id   # a repeated group counts once
-    assert [g.id for g in inst.device_groups(db, dev)] == ids[:5]
+    assert [g.id for g in groupings.device_groups(db, dev)] == ids[:5]
     check_refused(lambda: inst.set_device_groups(db, dev, ids), "groups", "at most 5")
     inst.set_device_groups(db, dev, [ids[5], "G1"])
-    assert [g.id for g in inst.device_groups(db, dev)] == [ids[0], ids[5]]
-    inst.set_group_enabled(db, ids[0], False)
+    assert [g.id for g in groupings.device_groups(db, dev)] == [ids[0], ids[5]]
+    groupings.set_group_enabled(db, ids[0], False)
     inst.set_device_groups(db, dev, ids[:1])               # already in it: kept although disabled
     check_refused(lambda: inst.set_device_groups(db, dev, ids[:1] + ["G2", "G3", "G4", "G5", "G6"]),
                   "groups", "at most 5")
-    inst.erase_group(db, ids[0])
-    assert inst.device_groups(db, dev) == []
+    groupings.erase_group(db, ids[0])
+    assert groupings.device_groups(db, dev) == []
 
 
 def test_update_device_checks_every_rule_again(db):
@@ -605,7 +606,7 @@ def test_a_new_model_keeps_only_the_fields_that_still_apply(db):
 
 def test_a_water_counter_turned_into_an_electricity_counter_leaves_the_water_load(db):
     dev = add(db, "t_water", address=4, position=1, **CONC)
-    assert dev.load_id == inst.loads(db)[7].id
+    assert dev.load_id == groupings.loads(db)[7].id
     dev = inst.update_device(db, dev.id, family="t_pulse")
     assert (dev.family, dev.load_id, dev.position) == ("t_pulse", None, 1)
 
@@ -647,14 +648,14 @@ REFUSED_AFTER_WRITING = [
     ("update_device: the row updated, then its groups refused", no_preparation,
      lambda db: inst.update_device(db, 1, address=9, name="X", groups=["G1", "Nowhere"])),
     ("add_load: the row inserted, then its ID refused", last_load_id_taken,
-     lambda db: inst.add_load(db, "Sauna")),
+     lambda db: groupings.add_load(db, "Sauna")),
 ]
 
 
 @pytest.mark.parametrize("prepare, operation", [pytest.param(p, o, id=i) for i, p, o in REFUSED_AFTER_WRITING])
 def test_a_refused_operation_saves_nothing(db, data_dir, prepare, operation):
     for n in range(1, 7):
-        inst.add_group(db, f"G{n}")
+        groupings.add_group(db, f"G{n}")
     add(db, "t_meter", address=1, groups=["G1"])
     prepare(db)
     before = snapshot(db)
@@ -679,45 +680,45 @@ def test_the_last_device_id_is_9999(db):
 # -- loads, groups, panel boards ----------------------------------------------------------------------
 def test_up_to_8_user_loads_14_in_all(db):
     for n in range(1, 9):
-        inst.add_load(db, f"Load {n}")
-    assert sum(1 for l in inst.loads(db) if l.kind in ("predefined", "user")) == 14
-    check_refused(lambda: inst.add_load(db, "Load 9"), "load", "(14 in all)")
-    inst.erase_load(db, inst.loads(db)[-1].id)
-    inst.add_load(db, "Load 9")
+        groupings.add_load(db, f"Load {n}")
+    assert sum(1 for l in groupings.loads(db) if l.kind in ("predefined", "user")) == 14
+    check_refused(lambda: groupings.add_load(db, "Load 9"), "load", "(14 in all)")
+    groupings.erase_load(db, groupings.loads(db)[-1].id)
+    groupings.add_load(db, "Load 9")
 
 
 def test_builtin_loads_are_only_disabled(db):
-    heating, others, water = (next(l for l in inst.loads(db) if l.key == k) for k in ("heating", "others", "water"))
-    check_refused(lambda: inst.rename_load(db, heating.id, "Warmth"), "load", "cannot be renamed (only disabled)")
-    check_refused(lambda: inst.erase_load(db, heating.id), "load", "cannot be erased")
-    check_refused(lambda: inst.erase_load(db, water.id), "load", "cannot be erased")
-    check_refused(lambda: inst.set_load_enabled(db, others.id, False), "load", "cannot be disabled")
+    heating, others, water = (next(l for l in groupings.loads(db) if l.key == k) for k in ("heating", "others", "water"))
+    check_refused(lambda: groupings.rename_load(db, heating.id, "Warmth"), "load", "cannot be renamed (only disabled)")
+    check_refused(lambda: groupings.erase_load(db, heating.id), "load", "cannot be erased")
+    check_refused(lambda: groupings.erase_load(db, water.id), "load", "cannot be erased")
+    check_refused(lambda: groupings.set_load_enabled(db, others.id, False), "load", "cannot be disabled")
     dev = add(db, "t_meter", address=1, load="heating").id
-    assert inst.set_load_enabled(db, heating.id, "off").enabled is False
+    assert groupings.set_load_enabled(db, heating.id, "off").enabled is False
     assert inst.update_device(db, dev, name="Boiler").load_id == heating.id   # kept although disabled
     check_refused(lambda: add(db, "t_meter", address=2, load="heating"), "load", "disabled")
-    inst.set_load_enabled(db, heating.id, True)
+    groupings.set_load_enabled(db, heating.id, True)
     add(db, "t_meter", address=2, load="heating")
 
 
 def test_user_loads_are_renamed_disabled_and_erased(db):
-    load = inst.add_load(db, "  Sauna ")
+    load = groupings.add_load(db, "  Sauna ")
     assert load.name == "Sauna" and load.kind == "user"
-    check_refused(lambda: inst.add_load(db, "HEATING"), "name", "already used")
-    check_refused(lambda: inst.add_load(db, ""), "name", "a name is required")
-    check_refused(lambda: inst.rename_load(db, load.id, "lighting"), "name", "already used")
-    assert inst.rename_load(db, load.id, "Spa").name == "Spa"
+    check_refused(lambda: groupings.add_load(db, "HEATING"), "name", "already used")
+    check_refused(lambda: groupings.add_load(db, ""), "name", "a name is required")
+    check_refused(lambda: groupings.rename_load(db, load.id, "lighting"), "name", "already used")
+    assert groupings.rename_load(db, load.id, "Spa").name == "Spa"
     dev = add(db, "t_meter", address=1, load="Spa").id
-    assert inst.set_load_enabled(db, load.id, False).enabled is False
-    inst.erase_load(db, load.id)
+    assert groupings.set_load_enabled(db, load.id, False).enabled is False
+    groupings.erase_load(db, load.id)
     assert inst.devices(db)[0].load_id is None   # back to "Others"
     assert inst.device_spec(db, dev) is not None
 
 
 @pytest.mark.parametrize("kind", ["group", "panel_board"])
 def test_groups_and_panel_boards_are_added_renamed_disabled_and_erased(db, kind):
-    add_, update, erase = (getattr(inst, f"{verb}_{kind}") for verb in ("add", "update", "erase"))
-    enable = getattr(inst, f"set_{kind}_enabled")
+    add_, update, erase = (getattr(groupings, f"{verb}_{kind}") for verb in ("add", "update", "erase"))
+    enable = getattr(groupings, f"set_{kind}_enabled")
     row = add_(db, "North", description="Ground floor")
     assert (row.name, row.description, row.enabled) == ("North", "Ground floor", True)
     check_refused(lambda: add_(db, "north"), "name", "already used")
