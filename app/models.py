@@ -1,6 +1,6 @@
 """The tables of config.db: settings and the installation (gateways, devices, loads, groups, panel boards).
 
-The rules live in `installation.py`, `device_fields.py` and `groupings.py` and `settings.py`; these classes only say what is stored.
+The rules live in `installation.py`, `device_fields.py`, `groupings.py` and `settings.py`; these classes only say what is stored.
 Models are bound to a database by `db.open_config`; `bound(db)` runs code against another
 open config.db in the same process (a test's second connection, a restore check).
 
