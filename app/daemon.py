@@ -55,6 +55,9 @@ class Daemon:
         self.poller: Poller | None = None
         self.poll_task: asyncio.Task | None = None
         self.serial_key = None
+        self.history_dir = self.data_dir / "history"   # the CSV tree, root of the FTP share
+        self.ftp = None
+        self.ftp_key = None
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -68,6 +71,8 @@ class Daemon:
         if not settings.get(self.db, "serial.port"):
             self._seed_demo()
         await self._open_bus()
+        self.history_dir.mkdir(exist_ok=True)
+        self._start_ftp()
         self.control = await control.serve(self.data_dir, self.handle)
         log.info("wsmeasure %s running on %s; ports %s", __version__, self.data_dir, self.ports)
 
@@ -87,6 +92,8 @@ class Daemon:
             self.control.close()
             control.socket_path(self.data_dir).unlink(missing_ok=True)
         await self._close_bus()
+        if self.ftp:
+            self.ftp.close()
         self.db.close()
         self._lock.close()
 
@@ -104,6 +111,30 @@ class Daemon:
                 log.warning("demo device %s not added: %s", row["name"], exc)
         settings.set(self.db, "virtual.seeded", "on")
         log.info("virtual installation: demo devices added on the Local gateway")
+
+    # -- the FTP share ------------------------------------------------------------------------
+    def _start_ftp(self) -> None:
+        from .ftp import FtpShare
+
+        self.ftp_key = (settings.get(self.db, "ftp.passive_ports"), settings.get(self.db, "ftp.max_connections"))
+        share = FtpShare.from_settings(self.db, self.history_dir, self.history_dir, self.ports["host"], self.ports["ftp"])
+        try:
+            share.start()
+        except OSError as exc:  # port taken: the rest of the box keeps working, the log says why
+            log.error("FTP share not started on %s:%s: %s", self.ports["host"], self.ports["ftp"], exc)
+            return
+        self.ftp = share
+        log.info("FTP share of %s on %s:%s", self.history_dir, *share.address)
+
+    def _reload_ftp(self) -> None:
+        key = (settings.get(self.db, "ftp.passive_ports"), settings.get(self.db, "ftp.max_connections"))
+        if self.ftp and key == self.ftp_key:
+            self.ftp.set_password(settings.get(self.db, "ftp.password"))
+            return
+        if self.ftp:
+            self.ftp.close()
+            self.ftp = None
+        self._start_ftp()
 
     # -- the RS485 side -----------------------------------------------------------------------
     def _local(self) -> GatewaySpec:
@@ -163,6 +194,7 @@ class Daemon:
 
     async def reload(self) -> None:
         """Apply configuration changes: serial parameters reopen the port, the rest is live."""
+        self._reload_ftp()
         if self._serial() != self.serial_key or self.bus is None:
             log.info("serial settings changed: reopening the RS485 port")
             await self._close_bus()
@@ -212,6 +244,7 @@ class Daemon:
             gateways.append(snap)
         return {"ok": True, "version": __version__, "pid": os.getpid(), "started": self.started,
                 "data_dir": str(self.data_dir), "ports": self.ports,
+                "ftp": "%s:%s" % self.ftp.address if self.ftp else None,
                 "rs485": {"port": self.line.settings.port if self.line else None,
                           "settings": repr(self.line.settings) if self.line else None,
                           "virtual": self.sim is not None, "kernel_rs485": bool(self.line and self.line.rs485),

@@ -202,9 +202,8 @@ class _CsvTree(AbstractedFS):
         self.cwd = self.fs2ftp(path)
 
     def listdir(self, path):
-        with os.scandir(path) as entries:
-            return [e.name for e in entries if not e.is_symlink()
-                    and not (e.name.startswith(TEMP_PREFIX) and e.name.endswith(TEMP_SUFFIX))]
+        with os.scandir(path) as entries:  # dot files are bookkeeping (.versions.json, partial uploads)
+            return [e.name for e in entries if not e.is_symlink() and not e.name.startswith(".")]
 
     listdirinfo = listdir
 

@@ -102,3 +102,23 @@ def test_one_daemon_per_data_dir_and_clean_shutdown(daemon):
     assert not control.socket_path(data_dir).exists()
     gone = cli(data_dir, "status", check=False)
     assert gone.returncode == 3 and "no daemon is running" in gone.stderr
+
+
+def test_ftp_share_answers_and_takes_a_new_password_without_restart(daemon):
+    import ftplib
+
+    proc, data_dir = daemon
+    status = wait_for(lambda: control.request(data_dir, "status").get("ftp") and control.request(data_dir, "status"))
+    host, port = status["ftp"].split(":")
+    with ftplib.FTP() as ftp:
+        ftp.connect(host, int(port), timeout=10)
+        ftp.login("wsmeasure", "wsmeasure")
+        ftp.nlst()
+    cli(data_dir, "config", "set", "ftp.password", "n3w-pass")
+    with ftplib.FTP() as ftp:
+        ftp.connect(host, int(port), timeout=10)
+        with pytest.raises(ftplib.error_perm):
+            ftp.login("wsmeasure", "wsmeasure")
+    with ftplib.FTP() as ftp:
+        ftp.connect(host, int(port), timeout=10)
+        ftp.login("wsmeasure", "n3w-pass")
