@@ -11,7 +11,9 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import __version__, control, settings
@@ -58,6 +60,12 @@ class Daemon:
         self.history_dir = self.data_dir / "history"   # the CSV tree, root of the FTP share
         self.ftp = None
         self.ftp_key = None
+        self.pending = []        # slot records closed but not yet in data.db (a full disk...)
+        self.record_task: asyncio.Task | None = None
+        self.record_error: str | None = None
+        # data.db and the CSV files are written off the loop, one job at a time: fsync on a
+        # flash card may take a while, and the bus timing must not suffer from it
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer")
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -70,17 +78,18 @@ class Daemon:
         self.db = open_config(self.data_dir)
         if not settings.get(self.db, "serial.port"):
             self._seed_demo()
-        await self._open_bus()
         self.history_dir.mkdir(exist_ok=True)
+        await self._open_history()
+        await self._open_bus()
         self._start_ftp()
         self.control = await control.serve(self.data_dir, self.handle)
         log.info("wsmeasure %s running on %s; ports %s", __version__, self.data_dir, self.ports)
 
     async def run(self) -> None:
-        await self.start()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a SIGTERM during start-up stops cleanly after it
             loop.add_signal_handler(sig, self.stopping.set)
+        await self.start()
         try:
             await self.stopping.wait()
         finally:
@@ -92,8 +101,16 @@ class Daemon:
             self.control.close()
             control.socket_path(self.data_dir).unlink(missing_ok=True)
         await self._close_bus()
+        if self.record_task:
+            self.record_task.cancel()
+            try:
+                await self.record_task
+            except asyncio.CancelledError:
+                pass
         if self.ftp:
             self.ftp.close()
+        self.writer.shutdown(wait=True)
+        self.store.close()
         self.db.close()
         self._lock.close()
 
@@ -111,6 +128,129 @@ class Daemon:
                 log.warning("demo device %s not added: %s", row["name"], exc)
         settings.set(self.db, "virtual.seeded", "on")
         log.info("virtual installation: demo devices added on the Local gateway")
+
+    # -- recording: poller -> recorder -> data.db -> CSV history ------------------------------
+    def _slot_s(self) -> int:
+        return int(settings.get(self.db, "recorder.slot_s")) or 60 * int(settings.get(self.db, "sample_rate_min"))
+
+    def _device_keys(self) -> dict[int, tuple]:
+        """What identifies each device's counters: a change means a new baseline (meter replaced)."""
+        from .installation import all_devices
+
+        return {d.id: (d.family, d.model, d.address, d.position, d.side, d.interface, repr(d.params))
+                for d in all_devices(self.db)}
+
+    def _moduli(self) -> dict:
+        from wsmeasure.drivers.catalogue import family
+
+        from .installation import all_devices
+        from .recorder import moduli_of
+
+        moduli = {}
+        for spec in all_devices(self.db):
+            try:
+                moduli.update(moduli_of(spec.id, family(spec.family).driver_for(spec).measure_rows()))
+            except (KeyError, ValueError):
+                continue
+        return moduli
+
+    async def _open_history(self) -> None:
+        from .history import History
+        from .history_installation import installation_from_config
+        from .recorder import Recorder
+        from .store import Store
+        from .store_time import zone
+
+        tz_name = settings.get(self.db, "time.zone")
+        self.store = Store(self.data_dir, tz_name)
+        self.recorder = Recorder(self._slot_s(), zone(tz_name), counter_state=self.store.counter_state(),
+                                 moduli=self._moduli(), stored_until=self._stored_until())
+        self.device_keys = self._device_keys()
+        self.csv_seps = (settings.get(self.db, "csv.field_separator"), settings.get(self.db, "csv.decimal_separator"))
+        self.history = History(self.history_dir, *self.csv_seps, zone(tz_name))
+        self.installation = installation_from_config(self.db)
+        await self._repair_history()
+        self.last_retain = 0.0
+        self.record_task = asyncio.get_running_loop().create_task(self._record(), name="recorder")
+
+    def _stored_until(self) -> int | None:
+        """End of the last slot in data.db: new slots never start over stored ones."""
+        return self.store.conn.execute("SELECT max(ts + slot_s) FROM slot").fetchone()[0]
+
+    def _records_since(self, ts: int):
+        return self.store.slot_records(ts, int(time.time()) + 86400)
+
+    async def _in_writer(self, func, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.writer, func, *args)
+
+    async def _repair_history(self) -> None:
+        """CSV files after a crash: cut a torn last line, add the slots data.db has and they lack."""
+        try:
+            added = await self._in_writer(self.history.repair, self._records_since, self.installation)
+        except OSError as exc:
+            log.error("CSV history not repaired: %s", exc)
+            return
+        if added:
+            log.info("CSV history: %d lines restored from data.db", added)
+
+    async def _record(self) -> None:
+        """At each slot end: close it, write it (one transaction), then append it to the CSV files."""
+        while True:
+            now = time.time()
+            end = self.recorder.slot_bounds(now)[1]
+            await asyncio.sleep(max(0.05, end - now + 0.01))
+            try:
+                for start in self.recorder.due():
+                    self.pending += self.recorder.close_slot(start)
+                if self.pending:
+                    await self._flush()
+                if time.time() - self.last_retain > 86400:
+                    await self._in_writer(self.store.retain)
+                    self.last_retain = time.time()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the recording loop never dies; its records stay pending
+                log.exception("recording failed")
+
+    async def _flush(self) -> None:
+        records = list(self.pending)
+        try:
+            await self._in_writer(self.store.write_slot, records)
+        except (OSError, sqlite3.Error) as exc:
+            if self.record_error is None:
+                log.error("cannot write the measurements to data.db (%s); %d records wait in memory and "
+                          "are written as soon as it works again", exc, len(records))
+            self.record_error = str(exc)
+            return
+        if self.record_error is not None:
+            log.warning("data.db writable again: %d waiting records written", len(records))
+            self.record_error = None
+        self.recorder.commit(records)
+        del self.pending[:len(records)]
+        try:
+            if self.history.dirty:
+                await self._in_writer(self.history.repair, self._records_since, self.installation)
+            await self._in_writer(self.history.append, records, self.installation)
+        except OSError as exc:  # data.db has them: the files catch up when space returns
+            log.error("CSV history not written: %s", exc)
+
+    def _reload_recording(self) -> None:
+        from .history import History
+        from .history_installation import installation_from_config
+        from .store_time import zone
+
+        self.recorder.set_slot_s(self._slot_s())
+        keys = self._device_keys()
+        for ident, key in self.device_keys.items():
+            if keys.get(ident) != key:
+                self.recorder.rebase(ident)
+        self.device_keys = keys
+        self.recorder.moduli = self._moduli()
+        self.installation = installation_from_config(self.db)
+        seps = (settings.get(self.db, "csv.field_separator"), settings.get(self.db, "csv.decimal_separator"))
+        if seps != self.csv_seps:  # new files (a new version) from the next slot on
+            self.csv_seps = seps
+            self.history = History(self.history_dir, *seps, zone(settings.get(self.db, "time.zone")))
 
     # -- the FTP share ------------------------------------------------------------------------
     def _start_ftp(self) -> None:
@@ -168,6 +308,7 @@ class Daemon:
         self.bus.start()
         self.poller = Poller(self.bus, local, float(settings.get(self.db, "poll.interval_s")),
                              float(settings.get(self.db, "poll.status_interval_s")))
+        self.poller.listeners.append(self.recorder.observe)
         self.poll_task = asyncio.get_running_loop().create_task(self.poller.run(), name="poller")
 
     def _frame_interval(self, local: GatewaySpec) -> int:
@@ -195,6 +336,7 @@ class Daemon:
     async def reload(self) -> None:
         """Apply configuration changes: serial parameters reopen the port, the rest is live."""
         self._reload_ftp()
+        self._reload_recording()
         if self._serial() != self.serial_key or self.bus is None:
             log.info("serial settings changed: reopening the RS485 port")
             await self._close_bus()
@@ -245,6 +387,8 @@ class Daemon:
         return {"ok": True, "version": __version__, "pid": os.getpid(), "started": self.started,
                 "data_dir": str(self.data_dir), "ports": self.ports,
                 "ftp": "%s:%s" % self.ftp.address if self.ftp else None,
+                "recorder": {"slot_s": self.recorder.slot_s, "pending": len(self.pending),
+                             "error": self.record_error},
                 "rs485": {"port": self.line.settings.port if self.line else None,
                           "settings": repr(self.line.settings) if self.line else None,
                           "virtual": self.sim is not None, "kernel_rs485": bool(self.line and self.line.rs485),
