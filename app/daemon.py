@@ -164,7 +164,7 @@ class Daemon:
         tz_name = settings.get(self.db, "time.zone")
         self.store = Store(self.data_dir, tz_name)
         self.recorder = Recorder(self._slot_s(), zone(tz_name), counter_state=self.store.counter_state(),
-                                 moduli=self._moduli(), stored_until=self._stored_until())
+                                 moduli=self._moduli(), stored_until=self.store.stored_until())
         self.device_keys = self._device_keys()
         self.csv_seps = (settings.get(self.db, "csv.field_separator"), settings.get(self.db, "csv.decimal_separator"))
         self.history = History(self.history_dir, *self.csv_seps, zone(tz_name))
@@ -173,20 +173,13 @@ class Daemon:
         self.last_retain = 0.0
         self.record_task = asyncio.get_running_loop().create_task(self._record(), name="recorder")
 
-    def _stored_until(self) -> int | None:
-        """End of the last slot in data.db: new slots never start over stored ones."""
-        return self.store.conn.execute("SELECT max(ts + slot_s) FROM slot").fetchone()[0]
-
-    def _records_since(self, ts: int):
-        return self.store.slot_records(ts, int(time.time()) + 86400)
-
     async def _in_writer(self, func, *args):
         return await asyncio.get_running_loop().run_in_executor(self.writer, func, *args)
 
     async def _repair_history(self) -> None:
         """CSV files after a crash: cut a torn last line, add the slots data.db has and they lack."""
         try:
-            added = await self._in_writer(self.history.repair, self._records_since, self.installation)
+            added = await self._in_writer(self.history.repair, self.store.records_since, self.installation)
         except OSError as exc:
             log.error("CSV history not repaired: %s", exc)
             return
@@ -206,6 +199,7 @@ class Daemon:
                     await self._flush()
                 if time.time() - self.last_retain > 86400:
                     await self._in_writer(self.store.retain)
+                    await self._in_writer(self.store.checkpoint)
                     self.last_retain = time.time()
             except asyncio.CancelledError:
                 raise
@@ -215,7 +209,7 @@ class Daemon:
     async def _flush(self) -> None:
         records = list(self.pending)
         try:
-            await self._in_writer(self.store.write_slot, records)
+            written = await self._in_writer(self.store.write_slot, records, self.recorder.counter_state(after=records))
         except (OSError, sqlite3.Error) as exc:
             if self.record_error is None:
                 log.error("cannot write the measurements to data.db (%s); %d records wait in memory and "
@@ -225,11 +219,13 @@ class Daemon:
         if self.record_error is not None:
             log.warning("data.db writable again: %d waiting records written", len(records))
             self.record_error = None
+        if written.too_old:  # older than the slot horizon: the clock went back a long way
+            log.error("%d records older than the stored history were refused: check the date and time", written.too_old)
         self.recorder.commit(records)
         del self.pending[:len(records)]
         try:
             if self.history.dirty:
-                await self._in_writer(self.history.repair, self._records_since, self.installation)
+                await self._in_writer(self.history.repair, self.store.records_since, self.installation)
             await self._in_writer(self.history.append, records, self.installation)
         except OSError as exc:  # data.db has them: the files catch up when space returns
             log.error("CSV history not written: %s", exc)
@@ -244,6 +240,8 @@ class Daemon:
         for ident, key in self.device_keys.items():
             if keys.get(ident) != key:
                 self.recorder.rebase(ident)
+            if ident not in keys:  # deleted: its statistics give their budget share back
+                self.writer.submit(self.store.forget_stats, ident)
         self.device_keys = keys
         self.recorder.moduli = self._moduli()
         self.installation = installation_from_config(self.db)

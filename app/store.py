@@ -440,10 +440,8 @@ class Store:
         codes = [st.KINDS.index(k) for k in (kinds or st.KINDS)]
         sql = (f"SELECT kind, level, ts, layout, data FROM stat WHERE device = ? AND kind IN"
                f" ({','.join('?' * len(codes))}) AND ts >= ? AND ts < ? ORDER BY ts, level")
-        out = []
-        for kind, level, ts, lay, data in self.conn.execute(sql, (device, *codes, start, end)):
-            out.append(StatRow(device, st.KINDS[kind], level, ts, st.values(kind, st.decode(kind, self._names(lay), data))))
-        return out
+        return [StatRow(device, st.KINDS[kind], level, ts, st.values(kind, st.decode(kind, self._names(lay), data)))
+                for kind, level, ts, lay, data in self.conn.execute(sql, (device, *codes, start, end))]
 
     def _names(self, layout: int) -> tuple[str, ...]:
         names = self._layout_names.get(layout)
