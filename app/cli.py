@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the daemon in the foreground")
     run.add_argument("--appliance", action="store_true",
                      help="listen on 443/80/21/502 on all interfaces (default: 127.0.0.1, 8443/8080/2121/5020)")
+    run.add_argument("--port-offset", type=int, default=0, metavar="N",
+                     help="add N to every port, to run several daemons side by side")
     run.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
     status = sub.add_parser("status", help="gateways, devices, status and live values of the running daemon")
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         from .daemon import run
 
-        return run(data_dir, args.appliance)
+        return run(data_dir, args.appliance, args.port_offset)
     if args.command == "config":
         from . import configcli
 

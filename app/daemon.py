@@ -46,9 +46,11 @@ class AlreadyRunning(Exception):
 
 
 class Daemon:
-    def __init__(self, data_dir: Path, appliance: bool = False):
+    def __init__(self, data_dir: Path, appliance: bool = False, port_offset: int = 0):
         self.data_dir = Path(data_dir)
-        self.ports = APPLIANCE_PORTS if appliance else DEV_PORTS
+        base = APPLIANCE_PORTS if appliance else DEV_PORTS
+        # several daemons side by side on one machine (tests, a master and a slave box)
+        self.ports = {k: v if k == "host" else v + port_offset for k, v in base.items()}
         self.started = time.time()
         self.stopping = asyncio.Event()
         self.sim = None
@@ -428,9 +430,9 @@ class Daemon:
         return {"ok": True, "message": f"address {twin.unit}: fault {fault or 'none'}"}
 
 
-def run(data_dir: Path, appliance: bool = False) -> int:
+def run(data_dir: Path, appliance: bool = False, port_offset: int = 0) -> int:
     try:
-        asyncio.run(Daemon(data_dir, appliance).run())
+        asyncio.run(Daemon(data_dir, appliance, port_offset).run())
     except AlreadyRunning as exc:
         log.error("%s", exc)
         return 1

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_daemon import cli, wait_for
+from test_daemon import PORTS, cli, wait_for
 
 from wsmeasure import control
 
@@ -24,7 +24,7 @@ KILLS = 12
 
 def start(data_dir: Path) -> subprocess.Popen:
     """A daemon that answers on its control socket (the killed one left a stale socket file)."""
-    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run", *PORTS],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(lambda: proc.poll() is not None or control.notify(data_dir, "status"))
     assert proc.poll() is None

@@ -11,6 +11,9 @@ import pytest
 
 from wsmeasure import control
 
+# Ports of this test run's daemons, away from a developer's own daemon and from parallel runs.
+PORTS = ("--port-offset", str(10000 + os.getpid() % 2000 * 10))
+
 
 def cli(data_dir, *args, check=True):
     proc = subprocess.run([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), *args],
@@ -38,7 +41,7 @@ def devices(data_dir):
 @pytest.fixture
 def daemon(tmp_path):
     cli(tmp_path, "config", "set", "poll.interval_s", "1")
-    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(tmp_path), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(tmp_path), "run", *PORTS],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: control.socket_path(tmp_path).exists() or proc.poll() is not None)
@@ -94,7 +97,7 @@ def test_a_silent_device_shows_communication_error_and_recovers(daemon):
 
 def test_one_daemon_per_data_dir_and_clean_shutdown(daemon):
     proc, data_dir = daemon
-    second = subprocess.run([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run"],
+    second = subprocess.run([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run", *PORTS],
                             capture_output=True, text=True, timeout=30)
     assert second.returncode == 1 and "another wsmeasure daemon" in second.stderr
     proc.send_signal(signal.SIGTERM)

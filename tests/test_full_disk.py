@@ -9,7 +9,7 @@ import time
 
 import pytest
 from test_crash import energy_rows
-from test_daemon import cli, wait_for
+from test_daemon import PORTS, cli, wait_for
 
 from wsmeasure import control
 
@@ -41,7 +41,7 @@ def test_full_disk_is_reported_and_recording_resumes(small_disk):
     cli(data, "config", "set", "recorder.slot_s", "1")
     cli(data, "config", "set", "poll.interval_s", "1")
     log = open(small_disk.parent / "daemon.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data), "run", *PORTS],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: proc.poll() is not None or control.notify(data, "status"))
