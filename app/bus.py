@@ -14,6 +14,7 @@ import collections
 import logging
 import time
 
+from .aio import cancel
 from .rtu import BusError, DeviceException, adu, read_pdu, registers_from
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,7 @@ class Bus:
         self._worker = asyncio.get_running_loop().create_task(self._serve(), name="bus")
 
     async def stop(self) -> None:
-        if self._worker:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
+        await cancel(self._worker)
         for q in self.queues:
             while q:
                 _, fut, *_ = q.popleft()

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import __version__, control, settings
+from .aio import cancel
 from .bus import Bus
 from .db import open_config
 from .installation import load_specs
@@ -103,12 +104,7 @@ class Daemon:
             self.control.close()
             control.socket_path(self.data_dir).unlink(missing_ok=True)
         await self._close_bus()
-        if self.record_task:
-            self.record_task.cancel()
-            try:
-                await self.record_task
-            except asyncio.CancelledError:
-                pass
+        await cancel(self.record_task)
         if self.ftp:
             self.ftp.close()
         self.writer.shutdown(wait=True)
@@ -316,13 +312,8 @@ class Daemon:
                                  bool(settings.get(self.db, "serial.frame_interval_sync")), local.has_greenup)
 
     async def _close_bus(self) -> None:
-        if self.poll_task:
-            self.poll_task.cancel()
-            try:
-                await self.poll_task
-            except asyncio.CancelledError:
-                pass
-            self.poll_task = None
+        await cancel(self.poll_task)
+        self.poll_task = None
         if self.bus:
             await self.bus.stop()
             self.bus = None
