@@ -159,7 +159,7 @@ class Daemon:
         from .store import Store
         from .store_time import zone
 
-        tz_name = settings.get(self.db, "time.zone")
+        self.tz_name = tz_name = settings.get(self.db, "time.zone")
         self.store = Store(self.data_dir, tz_name)
         self.recorder = Recorder(self._slot_s(), zone(tz_name), counter_state=self.store.counter_state(),
                                  moduli=self._moduli(), stored_until=self.store.stored_until())
@@ -243,6 +243,9 @@ class Daemon:
         self.device_keys = keys
         self.recorder.moduli = self._moduli()
         self.installation = installation_from_config(self.db)
+        if settings.get(self.db, "time.zone") != self.tz_name:
+            log.warning("time zone changed to %r: the history is cut at its midnights after the next restart",
+                        settings.get(self.db, "time.zone") or "the system's")
         seps = (settings.get(self.db, "csv.field_separator"), settings.get(self.db, "csv.decimal_separator"))
         if seps != self.csv_seps:  # new files (a new version) from the next slot on
             self.csv_seps = seps
