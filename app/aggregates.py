@@ -85,6 +85,28 @@ class Members:
         return {"electricity": self.total("Ea+"), "gas": self.total("gas"), "water": self.total("water")}
 
 
+def members_from_config(db) -> Members:
+    """Members of today's installation (config.db), as the module docstring shows."""
+    from wsmeasure.drivers.catalogue import families
+
+    from . import groupings, installation
+
+    fams = families()
+    devs = installation.devices(db)
+    loads = groupings.loads(db)
+    others = next((l.id for l in loads if l.key == "others"), None)
+    groups: dict[int, list[int]] = {}
+    for d in devs:
+        for g in groupings.device_groups(db, d.id):
+            groups.setdefault(g.id, []).append(d.id)
+    return Members(
+        counters={d.id: fams[d.family].counter for d in devs if d.family in fams and fams[d.family].counter},
+        excluded=frozenset(d.id for d in devs if d.exclude_totals),
+        loads={l.id: [d.id for d in devs if (d.load_id or others) == l.id] for l in loads},
+        groups=groups,
+    )
+
+
 @dataclass(frozen=True)
 class Bucket:
     start: datetime        # local, aware: the label ("02:00+01:00" and "02:00+02:00" are two hours)

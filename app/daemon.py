@@ -63,6 +63,7 @@ class Daemon:
         self.history_dir = self.data_dir / "history"   # the CSV tree, root of the FTP share
         self.ftp = None
         self.ftp_key = None
+        self.gateway = None      # the Modbus TCP server (RS485 gateway and unit 247), when ON
         self.pending = []        # slot records closed but not yet in data.db (a full disk...)
         self.record_task: asyncio.Task | None = None
         self.record_error: str | None = None
@@ -85,6 +86,7 @@ class Daemon:
         await self._open_history()
         await self._open_bus()
         self._start_ftp()
+        await self._sync_modbus_tcp()
         self.control = await control.serve(self.data_dir, self.handle)
         log.info("wsmeasure %s running on %s; ports %s", __version__, self.data_dir, self.ports)
 
@@ -103,6 +105,8 @@ class Daemon:
         if getattr(self, "control", None):
             self.control.close()
             control.socket_path(self.data_dir).unlink(missing_ok=True)
+        if self.gateway:
+            await self.gateway.close()
         await self._close_bus()
         await cancel(self.record_task)
         if self.ftp:
@@ -251,6 +255,38 @@ class Daemon:
             self.csv_seps = seps
             self.history = History(self.history_dir, *seps, zone(settings.get(self.db, "time.zone")))
 
+    # -- the Modbus TCP server (manual 7.8, 7.16.6) ------------------------------------------
+    async def _sync_modbus_tcp(self) -> None:
+        """Start or stop the server as the setting says; keep it pointed at the current bus."""
+        from .aggregates import members_from_config
+
+        self.local_on = self._local().enabled
+        self.members = members_from_config(self.db)
+        wanted = bool(settings.get(self.db, "modbus_tcp.enabled"))
+        if self.gateway and not wanted:
+            await self.gateway.close()
+            self.gateway = None
+            log.info("Modbus TCP server off")
+        elif wanted and not self.gateway:
+            from .mbtcp import GatewayServer
+            from .slave import SLAVE_UNIT, SlaveEnergies
+            from .store import Store
+
+            reader = Store(self.data_dir, self.tz_name, readonly=True)  # WAL: reads beside the writer
+            slave = SlaveEnergies(reader, lambda: self.members)
+            server = GatewayServer(self.bus, self.ports["host"], self.ports["modbus_tcp"],
+                                   local_enabled=lambda: self.local_on, local_units={SLAVE_UNIT: slave.answer})
+            try:
+                await server.start()
+            except OSError as exc:
+                log.error("Modbus TCP server not started on %s:%s: %s", self.ports["host"], self.ports["modbus_tcp"], exc)
+                return
+            self.gateway = server
+            log.info("Modbus TCP server on %s:%s (RS485 gateway, slave unit %d)", self.ports["host"], server.port,
+                     SLAVE_UNIT)
+        if self.gateway:
+            self.gateway.bus = self.bus
+
     # -- the FTP share ------------------------------------------------------------------------
     def _start_ftp(self) -> None:
         from .ftp import FtpShare
@@ -315,6 +351,8 @@ class Daemon:
                                  bool(settings.get(self.db, "serial.frame_interval_sync")), local.has_greenup)
 
     async def _close_bus(self) -> None:
+        if self.gateway:  # gateway clients get 0x0A while the port is reopened
+            self.gateway.bus = None
         await cancel(self.poll_task)
         self.poll_task = None
         if self.bus:
@@ -335,7 +373,9 @@ class Daemon:
             log.info("serial settings changed: reopening the RS485 port")
             await self._close_bus()
             await self._open_bus()
+            await self._sync_modbus_tcp()
             return
+        await self._sync_modbus_tcp()
         local = self._local()
         if self.sim:
             from .virtual import build_twins
@@ -381,6 +421,7 @@ class Daemon:
         return {"ok": True, "version": __version__, "pid": os.getpid(), "started": self.started,
                 "data_dir": str(self.data_dir), "ports": self.ports,
                 "ftp": "%s:%s" % self.ftp.address if self.ftp else None,
+                "modbus_tcp": f"{self.ports['host']}:{self.gateway.port}" if self.gateway else None,
                 "recorder": {"slot_s": self.recorder.slot_s, "pending": len(self.pending),
                              "error": self.record_error},
                 "rs485": {"port": self.line.settings.port if self.line else None,

@@ -165,10 +165,11 @@ class RtuLine:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        try:
-            await asyncio.wait_for(self._data.wait(), remaining)
+        try:  # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancellation
+            async with asyncio.timeout(remaining):
+                await self._data.wait()
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def transact(self, request: bytes, expect_reply: bool = True, timeout: float | None = None) -> bytes | None:

@@ -71,11 +71,13 @@ class SimBus:
         if self._frame_timer:
             self._frame_timer.cancel()
             self._frame_timer = None
-        size = frame_size(bytes(self._buf), request=True) if len(self._buf) >= 2 else 0
-        if size and len(self._buf) >= size:
+        while True:  # a read may hold several frames (a broadcast and the next request)
+            size = frame_size(bytes(self._buf), request=True) if len(self._buf) >= 2 else 0
+            if not (size and len(self._buf) >= size):
+                break
             frame, self._buf = bytes(self._buf[:size]), self._buf[size:]
             self._dispatch(frame, arrived)
-        elif size is None or self._buf:
+        if size is None or self._buf:
             # unknown function or an incomplete frame: it ends with a silence
             self._frame_timer = self.loop.call_later(max(3.5 * self.char, 0.005), self._silence, arrived)
 

@@ -125,3 +125,33 @@ def test_ftp_share_answers_and_takes_a_new_password_without_restart(daemon):
     with ftplib.FTP() as ftp:
         ftp.connect(host, int(port), timeout=10)
         ftp.login("wsmeasure", "n3w-pass")
+
+
+def test_modbus_tcp_server_switches_on_live_and_forwards_to_the_bus(daemon):
+    import asyncio
+
+    from pymodbus.client import AsyncModbusTcpClient
+
+    proc, data_dir = daemon
+    wait_for(lambda: all_on(data_dir))
+    assert control.request(data_dir, "status")["modbus_tcp"] is None  # OFF by default (7.8)
+    cli(data_dir, "config", "set", "modbus_tcp.enabled", "on")
+    host, port = wait_for(lambda: control.request(data_dir, "status")["modbus_tcp"]).split(":")
+
+    async def read():
+        client = AsyncModbusTcpClient(host, port=int(port), timeout=3, retries=0)
+        await client.connect()
+        try:
+            volts = await client.read_holding_registers(0xC558, count=2, device_id=1)   # meter V1
+            absent = await client.read_holding_registers(0xC558, count=2, device_id=99)
+            slave = await client.read_holding_registers(29999, count=4, device_id=247)  # all loads, Wh
+            return volts, absent, slave
+        finally:
+            client.close()
+
+    volts, absent, slave = asyncio.run(read())
+    assert 22000 < (volts.registers[0] << 16 | volts.registers[1]) < 24000   # 0.01 V
+    assert absent.isError() and absent.exception_code == 0x0B
+    assert not slave.isError() and len(slave.registers) == 4
+    cli(data_dir, "config", "set", "modbus_tcp.enabled", "off")
+    wait_for(lambda: control.request(data_dir, "status")["modbus_tcp"] is None)
