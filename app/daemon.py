@@ -21,7 +21,7 @@ from .aio import cancel
 from .bus import Bus
 from .db import open_config
 from .installation import load_specs
-from .poller import OFF, Poller
+from .poller import ERROR, OFF, Poller
 from .rtu import PARITIES, RtuLine, SerialSettings
 from .specs import LOCAL, GatewaySpec
 
@@ -64,6 +64,7 @@ class Daemon:
         self.ftp = None
         self.ftp_key = None
         self.gateway = None      # the Modbus TCP server (RS485 gateway and unit 247), when ON
+        self.remote: dict[int, tuple] = {}   # IP and virtual gateways: id -> (key, line, bus, poller, task)
         self.pending = []        # slot records closed but not yet in data.db (a full disk...)
         self.record_task: asyncio.Task | None = None
         self.record_error: str | None = None
@@ -87,6 +88,7 @@ class Daemon:
         await self._open_bus()
         self._start_ftp()
         await self._sync_modbus_tcp()
+        await self._sync_remote()
         self.control = await control.serve(self.data_dir, self.handle)
         log.info("wsmeasure %s running on %s; ports %s", __version__, self.data_dir, self.ports)
 
@@ -107,6 +109,8 @@ class Daemon:
             control.socket_path(self.data_dir).unlink(missing_ok=True)
         if self.gateway:
             await self.gateway.close()
+        for gid in list(self.remote):
+            await self._stop_remote(gid)
         await self._close_bus()
         await cancel(self.record_task)
         if self.ftp:
@@ -287,6 +291,47 @@ class Daemon:
         if self.gateway:
             self.gateway.bus = self.bus
 
+    # -- IP and virtual gateways: the same poller over Modbus TCP ----------------------------
+    async def _sync_remote(self) -> None:
+        """One connection, bus and poller per IP or virtual gateway that is ON."""
+        from .tcpline import TcpLine, TcpSettings
+
+        interval = float(settings.get(self.db, "poll.interval_s"))
+        status_interval = float(settings.get(self.db, "poll.status_interval_s"))
+        timeout = int(settings.get(self.db, "serial.timeout_ms")) / 1000
+        specs = {g.id: g for g in load_specs(self.db) if g.kind != LOCAL}
+        for gid, (key, *_rest) in list(self.remote.items()):
+            g = specs.get(gid)
+            if g is None or not g.enabled or key != (g.address, g.port):
+                await self._stop_remote(gid)
+        for gid, g in specs.items():
+            if not g.enabled:
+                continue
+            if gid in self.remote:
+                poller = self.remote[gid][3]
+                poller.interval, poller.status_interval = interval, status_interval
+                poller.configure(g)
+                continue
+            # the remote gateway paces its own RS485 line: no frame interval on the TCP side
+            line = TcpLine(TcpSettings(g.address, g.port, max(timeout, 1.0)))
+            bus = Bus(line, 0.0)
+            bus.start()
+            poller = Poller(bus, g, interval, status_interval)
+            poller.listeners.append(self.recorder.observe)
+            task = asyncio.get_running_loop().create_task(poller.run(), name=f"gateway-{gid}")
+            self.remote[gid] = ((g.address, g.port), line, bus, poller, task)
+
+    async def _stop_remote(self, gid: int) -> None:
+        _key, line, bus, _poller, task = self.remote.pop(gid)
+        await cancel(task)
+        await bus.stop()
+        line.close()
+
+    def _poller_of(self, gateway_id: int) -> Poller | None:
+        if self.poller and self.poller.gateway.id == gateway_id:
+            return self.poller
+        return self.remote[gateway_id][3] if gateway_id in self.remote else None
+
     # -- the FTP share ------------------------------------------------------------------------
     def _start_ftp(self) -> None:
         from .ftp import FtpShare
@@ -374,8 +419,10 @@ class Daemon:
             await self._close_bus()
             await self._open_bus()
             await self._sync_modbus_tcp()
+            await self._sync_remote()
             return
         await self._sync_modbus_tcp()
+        await self._sync_remote()
         local = self._local()
         if self.sim:
             from .virtual import build_twins
@@ -407,11 +454,14 @@ class Daemon:
 
         gateways = []
         for gw in load_specs(self.db):
-            if self.poller and gw.id == self.poller.gateway.id:
-                snap = self.poller.snapshot()
+            poller = self._poller_of(gw.id)
+            if poller is not None:
+                snap = poller.snapshot()
+                if gw.id in self.remote and self.remote[gw.id][1].last_error:
+                    snap["status"], snap["error"] = ERROR, self.remote[gw.id][1].last_error
             else:
                 snap = {"id": gw.id, "name": gw.name, "kind": gw.kind, "address": gw.address,
-                        "status": OFF if not gw.enabled else "unsupported", "devices": []}
+                        "status": OFF, "devices": []}
             live = {d["id"] for d in snap["devices"]}
             snap["devices"] += [{"id": d.id, "name": d.name, "family": d.family, "model": d.model,
                                  "address": d.address, "status": OFF, "values": {}}
@@ -433,20 +483,39 @@ class Daemon:
                 "gateways": gateways}
 
     async def test(self, what: str, ident: int) -> dict:
-        if self.poller is None:
-            return {"ok": False, "message": "the RS485 port is not open"}
-        if what == "gateway":
-            if ident != self.poller.gateway.id:
-                return {"ok": False, "message": f"gateway {ident}: only the Local gateway is polled in this version"}
-            return await self.poller.test_gateway()
         from wsmeasure.drivers.catalogue import family
 
         from .installation import device_spec
+        from .rtu import BusError
 
+        if what == "gateway":
+            poller = self._poller_of(ident)
+            if poller is None:
+                return {"ok": False, "message": f"gateway {ident} is OFF, unknown, or its port could not be opened"}
+            if ident in self.remote:
+                line = self.remote[ident][1]
+                try:
+                    if line._writer is None:
+                        await line.open()
+                except BusError as exc:
+                    return {"ok": False, "message": str(exc)}
+            return await poller.test_gateway()
         spec = device_spec(self.db, ident)
         if spec is None:
             return {"ok": False, "message": f"no device with ID {ident}"}
-        return await self.poller.test_device(family(spec.family).driver_for(spec))
+        poller = self._owner(ident)
+        if poller is None:
+            return {"ok": False, "message": f"device {ident}: its gateway is OFF or not reachable"}
+        return await poller.test_device(family(spec.family).driver_for(spec))
+
+    def _owner(self, device_id: int) -> Poller | None:
+        """The poller of the gateway a device is configured on."""
+        from .installation import devices
+
+        for d in devices(self.db):
+            if d.id == device_id:
+                return self._poller_of(d.gateway_id)
+        return None
 
     def fault(self, ident: int, fault: str | None) -> dict:
         if self.sim is None:

@@ -54,7 +54,7 @@ def _gateway(ident: Any) -> Gateway:
     return by_id(Gateway, ident, "gateway", "gateway")
 
 
-def _ipv4(raw: Any) -> str:
+def _ipv4(raw: Any, port: int = DEFAULT_PORT) -> str:
     if not given(raw):
         raise ConfigError("address", "the IP address of the gateway is required")
     typed = str(raw).strip()
@@ -62,7 +62,9 @@ def _ipv4(raw: Any) -> str:
         ip = ipaddress.IPv4Address(typed)
     except ValueError:
         raise ConfigError("address", f'"{typed}" is not an IPv4 address like 192.168.1.20') from None
-    if ip.is_loopback:
+    # on the box, loopback port 502 is the box itself; another loopback port is another daemon on
+    # the same machine (a developer's or a test's master and slave)
+    if ip.is_loopback and port == DEFAULT_PORT:
         raise ConfigError("address", f"{ip} is this box: its own RS485 port is the \"{LOCAL_NAME}\" gateway")
     if ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
         raise ConfigError("address", f"{ip} is not the address of one host")
@@ -78,13 +80,13 @@ def _gateway_values(kind: str, values: dict, gateway: Gateway | None) -> dict:
             raise ConfigError("port", f'the port of the "{LOCAL_NAME}" gateway is fixed ({DEFAULT_PORT})')
         address, port = LOCAL_ADDRESS, DEFAULT_PORT
     else:
-        address = _ipv4(values.get("address"))
         port = integer(values.get("port") if given(values.get("port")) else DEFAULT_PORT,
                        "port", 1, 65535, "the TCP port")
-        # Same kind, same address: the same box declared twice. (A box can be both an IP gateway
-        # for its RS485 devices and a virtual gateway for its energies: kinds may share.)
+        address = _ipv4(values.get("address"), port)
+        # Same kind, same address and port: the same box declared twice. (A box can be both an IP
+        # gateway for its RS485 devices and a virtual gateway for its energies: kinds may share.)
         other = Gateway.get_or_none((Gateway.kind == kind) & (Gateway.address == address)
-                                    & (Gateway.id != (gid or 0)))
+                                    & (Gateway.port == port) & (Gateway.id != (gid or 0)))
         if other is not None:
             raise ConfigError("address", f'gateway "{other.name}" already has the address {address}')
     out = dict(address=address, port=port,
