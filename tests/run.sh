@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian or Ubuntu machine, then runs them (extra
 # arguments go to pytest). Debian tools are real peers of the tests: curl as an FTP client,
-# LibreOffice to open the CSV history.
+# mbpoll as a Modbus TCP client, LibreOffice to open the CSV history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pkg in python3-venv curl libreoffice-calc-nogui; do
+for pkg in python3-venv curl mbpoll libreoffice-calc-nogui; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
