@@ -368,3 +368,22 @@ def test_mbpoll_reads_through_the_gateway(run):
     assert ok_rc == 0 and len(values) == 4, ok_out
     assert values == [w if w < 0x8000 else w - 0x10000 for w in direct] or values == direct, ok_out
     assert absent_rc != 0 and "target device failed to respond" in absent_out.lower(), absent_out
+
+
+@pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed (apt-get install mbpoll)")
+def test_mbpoll_writes_through_the_gateway(run):
+    """A third-party client switches an output of a signalling interface (fn 6 through the gateway)."""
+    tw, out2 = supervision(9)
+
+    async def go():
+        async with gateway([tw]) as (server, bus, sim):
+            proc = await asyncio.create_subprocess_exec(
+                "mbpoll", "-m", "tcp", "-p", str(server.port), "-a", "9", "-0", "-r", str(out2), "-t", "4",
+                "-1", "-o", "2", "127.0.0.1", "1", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            out, _ = await proc.communicate()
+            after = await bus.read_registers(9, 3, out2, 1)
+            return proc.returncode, out.decode(errors="replace"), after
+
+    rc, out, after = run(go())
+    assert rc == 0, out
+    assert tw.written["out2"][0] == 1 and after == [1]
