@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sqlite3
+import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +24,7 @@ from .db import open_config
 from .installation import load_specs
 from .poller import ERROR, OFF, Poller
 from .rtu import PARITIES, RtuLine, SerialSettings
-from .specs import LOCAL, GatewaySpec
+from .specs import IP, LOCAL, GatewaySpec
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Daemon:
         self.ftp_key = None
         self.gateway = None      # the Modbus TCP server (RS485 gateway and unit 247), when ON
         self.remote: dict[int, tuple] = {}   # IP and virtual gateways: id -> (key, line, bus, poller, task)
+        self.pushed: dict[int, int] = {}     # frame interval last synchronised to each IP gateway (ms)
         self.pending = []        # slot records closed but not yet in data.db (a full disk...)
         self.record_task: asyncio.Task | None = None
         self.record_error: str | None = None
@@ -277,7 +279,7 @@ class Daemon:
             from .store import Store
 
             reader = Store(self.data_dir, self.tz_name, readonly=True)  # WAL: reads beside the writer
-            slave = SlaveEnergies(reader, lambda: self.members)
+            slave = SlaveEnergies(reader, lambda: self.members, self._frame_interval_from_master)
             server = GatewayServer(self.bus, self.ports["host"], self.ports["modbus_tcp"],
                                    local_enabled=lambda: self.local_on, local_units={SLAVE_UNIT: slave.answer})
             try:
@@ -290,6 +292,27 @@ class Daemon:
                      SLAVE_UNIT)
         if self.gateway:
             self.gateway.bus = self.bus
+
+    def _frame_interval_from_master(self, ms: int | None) -> int:
+        """A master box syncing its frame interval to this box (unit 247): store it and apply it."""
+        if ms is not None and ms != settings.get(self.db, "serial.frame_interval_ms"):
+            settings.set(self.db, "serial.frame_interval_ms", str(ms))
+            log.info("frame interval set to %d ms by a master box", ms)
+            if self.bus:
+                self.bus.frame_interval = self._frame_interval(self._local()) / 1000
+        return self._frame_interval(self._local())
+
+    async def _push_frame_interval(self, gid: int, bus: Bus, ms: int) -> None:
+        """Release notes: with sync ON, each IP gateway keeps max(50 ms or 200 ms with Green'Up, ours)."""
+        from .bus import COMMAND
+        from .rtu import BusError
+        from .slave import FRAME_INTERVAL_REGISTER, SLAVE_UNIT
+
+        try:
+            await bus.request(SLAVE_UNIT, struct.pack(">BHH", 6, FRAME_INTERVAL_REGISTER, ms), COMMAND)
+            log.info("gateway %d: frame interval synchronised to %d ms", gid, ms)
+        except BusError as exc:  # a third-party gateway: the manual advises turning sync off for those
+            log.info("gateway %d does not take the frame interval (%s): a third-party gateway?", gid, exc)
 
     # -- IP and virtual gateways: the same poller over Modbus TCP ----------------------------
     async def _sync_remote(self) -> None:
@@ -320,9 +343,17 @@ class Daemon:
             poller.listeners.append(self.recorder.observe)
             task = asyncio.get_running_loop().create_task(poller.run(), name=f"gateway-{gid}")
             self.remote[gid] = ((g.address, g.port), line, bus, poller, task)
+        sync = bool(settings.get(self.db, "serial.frame_interval_sync"))
+        user_ms = int(settings.get(self.db, "serial.frame_interval_ms"))
+        for gid, (_key, _line, bus, poller, _task) in self.remote.items():
+            ms = frame_interval_ms(user_ms, True, poller.gateway.has_greenup)
+            if sync and specs[gid].kind == IP and self.pushed.get(gid) != ms:
+                self.pushed[gid] = ms
+                asyncio.get_running_loop().create_task(self._push_frame_interval(gid, bus, ms))
 
     async def _stop_remote(self, gid: int) -> None:
         _key, line, bus, _poller, task = self.remote.pop(gid)
+        self.pushed.pop(gid, None)
         await cancel(task)
         await bus.stop()
         line.close()

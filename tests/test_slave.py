@@ -70,3 +70,21 @@ def test_the_master_driver_decodes_what_the_slave_answers(slave):
     words = struct.unpack(">4H", reply[2:])
     values = driver.decode(rows, {(r.fn, r.address + i): w for i, w in enumerate(words)})
     assert values["Ea+"] == big + 50
+
+
+def test_a_master_sets_the_frame_interval_of_this_box(tmp_path):
+    store = Store(tmp_path, "UTC")
+    kept = {"ms": 50}
+
+    def frame_interval(ms):
+        if ms is not None:
+            kept["ms"] = ms
+        return kept["ms"]
+
+    s = SlaveEnergies(store, lambda: MEMBERS, frame_interval)
+    assert s.answer(struct.pack(">BHH", 6, 50000, 200)) == struct.pack(">BHH", 6, 50000, 200)
+    assert kept["ms"] == 200
+    assert s.answer(struct.pack(">BHH", 3, 50000, 1)) == bytes([3, 2, 0, 200])
+    assert s.answer(struct.pack(">BHH", 6, 50000, 5000)) == bytes([0x86, 3]) and kept["ms"] == 200
+    assert s.answer(struct.pack(">BHH", 6, 10001, 1)) == bytes([0x86, 2])   # energies are read-only
+    store.close()
