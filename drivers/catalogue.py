@@ -28,12 +28,7 @@ FAMILY_MODULES = (
 def families() -> dict[str, Family]:
     out = {}
     for name in FAMILY_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue  # family not written yet
+        module = importlib.import_module(f"{__package__}.{name}")
         for fam in getattr(module, "FAMILIES", None) or (module.FAMILY,):
             out[fam.key] = fam
     return out

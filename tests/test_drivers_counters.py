@@ -10,7 +10,7 @@ from conftest import read_device, rtu_bus
 
 from wsmeasure.drivers import emdx3_counter, generic, pulse
 from wsmeasure.drivers.base import PULSE, DeviceSpec
-from wsmeasure.drivers.catalogue import families, find_model
+from wsmeasure.drivers.catalogue import find_model
 from wsmeasure.drivers.counter_twins import GenericTwin, PulseTwin
 from wsmeasure.drivers.registers import MAX_READ, U64, plan_reads
 from wsmeasure.drivers.twins import ElectricTwin
@@ -275,7 +275,6 @@ def test_pulse_flows_follow_the_day_and_the_season():
     assert 500 <= used[2] <= 20_000 and 2_000 <= used[3] <= 120_000 and used[3] % 10 == 0
 
 
-@pytest.mark.skipif("pulse_water" not in families(), reason="catalogue.py reads only module.FAMILY for now")
 def test_catalogue_knows_every_pulse_family_and_concentrator():
     for cat_no, key in (("0 046 87", "pulse_concentrator"), ("4 149 26", "pulse_concentrator"),
                         ("WATER", "pulse_water"), ("GAS", "pulse_gas"), ("0 046 81", "pulse_electricity"),
