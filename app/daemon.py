@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import __version__, control, settings
 from .aio import cancel
+from .backup import auto_backup, auto_backup_due
 from .bus import Bus
 from .db import open_config
 from .installation import load_specs
@@ -50,6 +51,7 @@ class AlreadyRunning(Exception):
 class Daemon:
     def __init__(self, data_dir: Path, appliance: bool = False, port_offset: int = 0):
         self.data_dir = Path(data_dir)
+        self.appliance = appliance
         base = APPLIANCE_PORTS if appliance else DEV_PORTS
         # several daemons side by side on one machine (tests, a master and a slave box)
         self.ports = {k: v if k == "host" else v + port_offset for k, v in base.items()}
@@ -64,6 +66,8 @@ class Daemon:
         self.history_dir = self.data_dir / "history"   # the CSV tree, root of the FTP share
         self.ftp = None
         self.ftp_key = None
+        self.web = None          # the HTTPS pages (cheroot threads) and the HTTP redirect
+        self.web_app = None
         self.gateway = None      # the Modbus TCP server (RS485 gateway and unit 247), when ON
         self.remote: dict[int, tuple] = {}   # IP and virtual gateways: id -> (key, line, bus, poller, task)
         self.pushed: dict[int, int] = {}     # frame interval last synchronised to each IP gateway (ms)
@@ -92,6 +96,7 @@ class Daemon:
         await self._sync_modbus_tcp()
         await self._sync_remote()
         self.control = await control.serve(self.data_dir, self.handle)
+        self._start_web()
         log.info("wsmeasure %s running on %s; ports %s", __version__, self.data_dir, self.ports)
 
     async def run(self) -> None:
@@ -109,6 +114,8 @@ class Daemon:
         if getattr(self, "control", None):
             self.control.close()
             control.socket_path(self.data_dir).unlink(missing_ok=True)
+        if self.web:
+            await asyncio.get_running_loop().run_in_executor(None, self.web.stop)
         if self.gateway:
             await self.gateway.close()
         for gid in list(self.remote):
@@ -121,6 +128,18 @@ class Daemon:
         self.store.close()
         self.db.close()
         self._lock.close()
+
+    def _start_web(self) -> None:
+        """The pages, in cheroot threads; they reach this loop through Box.call."""
+        from wsmeasure.web.app import make_app
+        from wsmeasure.web.box import Box
+        from wsmeasure.web.server import WebServer
+
+        box = Box(self.db, self.data_dir, self.appliance, handle=self.handle,
+                  loop=asyncio.get_running_loop(), version=__version__)
+        self.web_app = make_app(box)
+        self.web = WebServer(self.web_app, self.data_dir, self.ports["host"], self.ports["https"], self.ports["http"])
+        self.web.start()
 
     def _seed_demo(self) -> None:
         from .installation import add_device, local_gateway
@@ -209,6 +228,8 @@ class Daemon:
                     await self._in_writer(self.store.retain)
                     await self._in_writer(self.store.checkpoint)
                     self.last_retain = time.time()
+                if auto_backup_due(self.data_dir):   # System information shows its time and status
+                    await self._in_writer(auto_backup, self.db, self.data_dir)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the recording loop never dies; its records stay pending
@@ -476,6 +497,14 @@ class Daemon:
             return {"ok": True}
         if cmd == "test":
             return await self.test(request.get("what", "device"), int(request["id"]))
+        if cmd == "optimize":  # System information's "Optimize" (manual 8.8): in the writer, between slots
+            from .sysinfo import optimize
+
+            try:
+                return {"ok": True, **await self._in_writer(optimize, self.store.conn)}
+            except (OSError, sqlite3.Error) as exc:
+                log.error("optimize: %s", exc)
+                return {"ok": False, "error": str(exc)}
         if cmd == "fault":  # virtual installation only: make a simulated device misbehave
             return self.fault(int(request["id"]), request.get("fault"))
         return {"ok": False, "error": f"unknown command {cmd!r}"}

@@ -106,6 +106,24 @@ Device.add_index(Device.index(Device.gateway, unique=True, where=(Device.eq == T
                               name="device_one_eq_per_gateway"))
 
 
+class User(Base):
+    """A person who logs in to the pages (manual 8.1): the PIN says who, the PUK confirms it.
+
+    Codes are stored hashed (secrets.py); `pages` lists the page keys of users.PAGES this user
+    may open; `admin` users (administrator, greenUp) manage the users. A disabled user keeps
+    their row and cannot log in.
+    """
+
+    id = AutoIncrementField()
+    name = _name()
+    pin_hash = TextField()
+    puk_hash = TextField()
+    pages = TextField(default="")             # comma-separated page keys
+    admin = BooleanField(default=False)
+    enabled = BooleanField(default=True)
+    factory_codes = BooleanField(default=False)   # still the PIN/PUK printed in the manual
+
+
 class DeviceGroup(Base):
     device = ForeignKeyField(Device, on_delete="CASCADE", backref="memberships")
     group = ForeignKeyField(MeasureGroup, on_delete="CASCADE", backref="memberships")
@@ -114,7 +132,7 @@ class DeviceGroup(Base):
         primary_key = CompositeKey("device", "group")
 
 
-MODELS = (Setting, PanelBoard, Load, MeasureGroup, Gateway, Device, DeviceGroup)
+MODELS = (Setting, PanelBoard, Load, MeasureGroup, Gateway, Device, DeviceGroup, User)
 
 
 @contextlib.contextmanager

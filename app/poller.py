@@ -205,5 +205,6 @@ class Poller:
             "status": OFF if not self.gateway.enabled else (
                 ERROR if self.states and all(s.status == ERROR for s in self.states.values()) else ON),
             "cycle_s": self.last_cycle_s,
-            "devices": [vars(s).copy() for s in self.states.values()],
+            # values copied too: the web threads read the snapshot while the loop updates the states
+            "devices": [{**vars(s), "values": dict(s.values)} for s in self.states.values()],
         }

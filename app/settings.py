@@ -3,13 +3,16 @@
 Values are stored as canonical text in the `setting` table of config.db (booleans as on/off);
 a key never set reads as its default. `set` parses and checks, so the table only ever holds
 values the daemon can use; `get` returns the parsed value (int, bool or str).
-The defaults are the manual's (7.8, 7.16.4, release notes "Status Poll Time", "Frame Interval").
+The defaults are the manual's (7.5, 7.8, 7.9, 7.16.4, release notes "Status Poll Time",
+"Frame Interval", "Date and time synchronization").
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -127,6 +130,102 @@ def separators_differ(db, _value) -> None:
         raise ConfigError("csv", "CSV: the field separator and the decimal separator cannot both be a comma")
 
 
+# -- network and time (manual 7.5, 7.7.1, 7.9) ------------------------------------------------------
+def _ipv4(raw: str) -> ipaddress.IPv4Address:
+    text = str(raw).strip()
+    try:
+        ip = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise ValueError(f'"{raw}" is not an IPv4 address like 192.168.1.100') from None
+    # a host on the LAN: not "any", this machine, a group, the reserved block or the broadcast
+    if ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_reserved:
+        raise ValueError(f"{ip} is not the address of one host on the network; allowed: 1.0.0.0 to "
+                         f"223.255.255.255 except 127.x.x.x (this machine)")
+    return ip
+
+
+def ipv4_host(raw: str) -> str:
+    """The IPv4 address of one host (not 0.0.0.0, 127.x, multicast, 240.x or 255.255.255.255)."""
+    return str(_ipv4(raw))
+
+
+def ipv4_host_or_none(raw: str) -> str:
+    """As ipv4_host, or "" for none (no default gateway)."""
+    return str(_ipv4(raw)) if str(raw).strip() else ""
+
+
+MASK_PREFIXES = range(8, 31)   # /8../30: a /31 or /32 leaves no room for a gateway on the LAN
+
+
+def netmask(raw: str) -> str:
+    """A contiguous subnet mask, dotted ("255.255.255.0") or as a prefix ("24", "/24"); stored dotted."""
+    text = str(raw).strip()
+    try:
+        if text.lstrip("/").isdigit():
+            net = ipaddress.IPv4Network(f"0.0.0.0/{text.lstrip('/')}")
+        else:
+            net = ipaddress.IPv4Network(f"0.0.0.0/{text}")   # refuses a mask with holes
+            if net.netmask != ipaddress.IPv4Address(text):   # ipaddress also takes "0.0.0.255" (a host mask)
+                raise ValueError
+    except ValueError:
+        raise ValueError(f'"{raw}" is not a subnet mask; allowed: 255.0.0.0 to 255.255.255.252 with '
+                         f"contiguous ones, like 255.255.255.0 (or a prefix 8..30)") from None
+    if net.prefixlen not in MASK_PREFIXES:
+        raise ValueError(f'"{raw}" (/{net.prefixlen}) is not allowed; allowed: 255.0.0.0 (/8) to '
+                         f"255.255.255.252 (/30)")
+    return str(net.netmask)
+
+
+DNS_MAX = 3
+
+
+def dns_servers(raw: str) -> str:
+    """Up to 3 IPv4 addresses separated by commas or spaces, stored "a, b"; "" for none."""
+    parts = [p for p in re.split(r"[,\s]+", str(raw).strip()) if p]
+    servers = list(dict.fromkeys(str(_ipv4(p)) for p in parts))   # a repeated server once
+    if len(servers) > DNS_MAX:
+        raise ValueError(f"{len(servers)} DNS servers given; allowed: up to {DNS_MAX} IPv4 addresses")
+    return ", ".join(servers)
+
+
+HOST_MAX = 253
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+
+
+def host(raw: str) -> str:
+    """A host name ("0.europe.pool.ntp.org") or an IPv4 address; stored in lower case."""
+    text = str(raw).strip().lower().rstrip(".")
+    allowed = (f"a host name (letters, digits, dots and hyphens, at most {HOST_MAX} characters) "
+               "or an IPv4 address")
+    labels = text.split(".")   # (`any`, not `all`: this module's all() is the settings')
+    if not text or len(text) > HOST_MAX or any(not _LABEL.match(label) for label in labels):
+        raise ValueError(f'"{raw}" is not allowed; allowed: {allowed}')
+    if not any(not label.isdigit() for label in labels):   # numbers only: it must be an address
+        return ipv4_host(text)
+    return text
+
+
+# The 13 languages of the manual (section 4), in its order; their names are in web/i18n.py.
+LANGUAGES = ("de", "en", "es", "fr", "fr_BE", "el", "it", "hu", "nl_BE", "nl", "pl", "pt", "ru")
+_LANGUAGE_BY_TEXT = {code.lower(): code for code in LANGUAGES}
+
+
+def language(raw: str) -> str:
+    """One of the LANGUAGES codes, any case, "-" or "_" ("fr-be" -> "fr_BE")."""
+    text = str(raw).strip().lower().replace("-", "_")
+    if text not in _LANGUAGE_BY_TEXT:
+        raise ValueError(f'"{raw}" is not allowed; allowed languages: {language.allowed}')
+    return _LANGUAGE_BY_TEXT[text]
+
+
+ipv4_host.allowed = "an IPv4 address of one host, like 192.168.1.100"
+ipv4_host_or_none.allowed = 'an IPv4 address of one host, or "" for none'
+netmask.allowed = "255.0.0.0 to 255.255.255.252, contiguous (or a prefix 8..30)"
+dns_servers.allowed = f'up to {DNS_MAX} IPv4 addresses separated by commas or spaces, or "" for none'
+host.allowed = f"a host name (letters, digits, dots, hyphens; at most {HOST_MAX} characters) or an IPv4 address"
+language.allowed = ", ".join(LANGUAGES)
+
+
 boolean.allowed = "on, off"
 time_zone.allowed = 'an IANA time zone like Europe/Paris, or "" for the system\'s'
 port_range.allowed = "first-last, e.g. 60000-60099"
@@ -144,6 +243,31 @@ def edition_fits(db, points: int) -> None:
     if points < 32 and Device.select().where(Device.eq == True).exists():  # noqa: E712
         raise ConfigError("edition", "edition: the EQ device function exists only in the 32 edition "
                                      "(4 149 48); clear the EQ devices first")
+
+
+def network_fits(db, _value) -> None:
+    """Address, mask and gateway make one usable subnet (manual 7.7.1).
+
+    A gateway outside the subnet cannot be reached, and the subnet's first and last addresses
+    are not a host's. The three are saved together by network.save_network; set one by one
+    (the CLI), a move to another subnet changes the gateway ("" first, then the address)."""
+    address = ipaddress.IPv4Address(get(db, "net.address"))
+    net = ipaddress.IPv4Network(f"{address}/{get(db, 'net.mask')}", strict=False)
+    hosts = f"{net.network_address + 1} to {net.broadcast_address - 1}"
+    if address in (net.network_address, net.broadcast_address):
+        which = "network" if address == net.network_address else "broadcast"
+        raise ConfigError("net.address", f"the IP address {address} is the {which} address of the subnet "
+                                         f"{net}; allowed: {hosts}")
+    gateway = get(db, "net.gateway")
+    if not gateway:
+        return
+    gateway = ipaddress.IPv4Address(gateway)
+    if gateway == address:
+        raise ConfigError("net.gateway", f"the default gateway cannot be the web server's own address "
+                                         f"{address}; allowed: another address from {hosts}, or none")
+    if gateway not in net or gateway in (net.network_address, net.broadcast_address):
+        raise ConfigError("net.gateway", f"the default gateway {gateway} is not in the subnet {net} of the "
+                                         f"IP address and mask; allowed: {hosts}, or none")
 
 
 @dataclass(frozen=True)
@@ -186,6 +310,16 @@ SETTINGS: tuple[Row, ...] = (
         'password of the FTP user "wsmeasure" (stored hashed; "" = factory password wsmeasure)'),
     Row("ftp.passive_ports", "60000-60099", port_range, "FTP passive data ports"),
     Row("ftp.max_connections", "10", whole(1, 50), "FTP: most simultaneous connections"),
+    Row("net.address", "192.168.1.100", ipv4_host, "IPv4 address of the web server (7.5, 7.7.1)", network_fits),
+    Row("net.mask", "255.255.255.0", netmask, "subnet mask (7.5, 7.7.1)", network_fits),
+    Row("net.gateway", "192.168.1.1", ipv4_host_or_none, 'default gateway; "" = none', network_fits),
+    Row("net.dns", "192.168.1.1", dns_servers, 'DNS servers, up to 3 ("a, b"); "" = none'),
+    Row("time.ntp", "off", boolean, '"Automatic time settings": the clock is set from an NTP server (7.9)'),
+    Row("time.ntp_server", "0.europe.pool.ntp.org", host, "NTP server: host name or IPv4 address (7.9)"),
+    Row("time.sync_devices", "off", boolean,
+        '"Sync device time": EMS CX3 interface clocks checked each hour, set when 10 min off (release notes)'),
+    Row("language.default", "en", language, "default language of the web pages, from the next login (7.11.1)"),
+    Row("web.session_idle_min", "15", whole(2, 240, "min"), "a web session idle this long is closed"),
     Row("recorder.slot_s", "0", whole(0, 3600, "s"),
         "developers and tests only: slot length in seconds, overriding sample_rate_min when not 0"),
     Row("virtual.paced", "off", boolean, "virtual installation: bytes paced at the baud rate like a real line"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+pytest_plugins = ["browser"]  # tests/browser.py: headless chromium fixtures
 
 
 @contextlib.asynccontextmanager
