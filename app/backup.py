@@ -30,6 +30,7 @@ from pathlib import Path
 from . import __version__, settings
 from .db import BUSY_TIMEOUT_S, CONFIG_DB
 from .ftp import TEMP_PREFIX, TEMP_SUFFIX, UPLOAD_NAME
+from .messages import Msg
 from .models import MODELS, SCHEMA_VERSION
 
 PRODUCT = "wsmeasure"
@@ -47,7 +48,17 @@ _lock = threading.Lock()         # one backup, restore or automatic backup at a 
 
 
 class RestoreError(Exception):
-    """A restore refused; str() says why. Nothing was changed."""
+    """A restore refused; str() says why. Nothing was changed.
+
+    Raised with a template and its named parameters, as ConfigError (messages.py): `message` is
+    the English text, `translated(_)` the same in the user's language."""
+
+    def __init__(self, template: str, /, **params):
+        self.message = Msg(template, **params)
+        super().__init__(self.message)
+
+    def translated(self, _) -> str:
+        return self.message.translated(_)
 
 
 @contextlib.contextmanager
@@ -122,24 +133,26 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     """One member by its exact name, refused past `limit` bytes whatever its header claims."""
     info = archive.getinfo(name)
     if info.file_size > limit:
-        raise RestoreError(f"database.zip: {name} is larger than {_mib(limit)} uncompressed "
-                           f"({info.file_size} bytes): not a wsmeasure backup")
+        raise RestoreError("database.zip: {name} is larger than {limit} uncompressed "
+                           "({size} bytes): not a wsmeasure backup", name=name, limit=_mib(limit), size=info.file_size)
     chunks, size = [], 0
     try:
         with archive.open(info) as member:
             while chunk := member.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise RestoreError(f"database.zip: {name} is larger than {_mib(limit)} uncompressed")
+                    raise RestoreError("database.zip: {name} is larger than {limit} uncompressed", name=name,
+                                       limit=_mib(limit))
                 chunks.append(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as exc:
-        raise RestoreError(f"database.zip: {name} cannot be read ({exc})") from None  # encrypted, CRC...
+        raise RestoreError("database.zip: {name} cannot be read ({error})", name=name,
+                           error=str(exc)) from None  # encrypted, CRC...
     return b"".join(chunks)
 
 
 def _mib(size: int) -> str:
     mib = size / 2 ** 20
-    return f"{mib:.0f} MiB" if mib == int(mib) else f"{mib:.1f} MiB" if mib >= 1 else f"{size} bytes"
+    return f"{mib:.0f} MiB" if mib == int(mib) else f"{mib:.1f} MiB" if mib >= 1 else Msg("{size} bytes", size=size)
 
 
 def _manifest(data: bytes) -> dict:
@@ -153,8 +166,9 @@ def _manifest(data: bytes) -> dict:
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
         raise RestoreError("database.zip: the manifest has no valid schema version")
     if schema > SCHEMA_VERSION:
-        raise RestoreError(f"database.zip comes from a newer wsmeasure (version {manifest.get('version')}, "
-                           f"schema {schema}); this one reads schema {SCHEMA_VERSION} at most: update first")
+        raise RestoreError("database.zip comes from a newer wsmeasure (version {version}, schema {schema}); "
+                           "this one reads schema {latest} at most: update first",
+                           version=manifest.get("version"), schema=schema, latest=SCHEMA_VERSION)
     return manifest
 
 
@@ -164,34 +178,37 @@ def _check_database(path: Path) -> dict:
     try:
         result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
-            raise RestoreError(f"database.zip: config.db is damaged ({'; '.join(result[:3])})")
+            raise RestoreError("database.zip: config.db is damaged ({problems})", problems="; ".join(result[:3]))
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RestoreError(f"database.zip: config.db has schema {version}, newer than this wsmeasure's "
-                               f"({SCHEMA_VERSION}): update first")
+            raise RestoreError("database.zip: config.db has schema {schema}, newer than this wsmeasure's "
+                               "({latest}): update first", schema=version, latest=SCHEMA_VERSION)
         for model in MODELS:
             table = model._meta.table_name
             columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
             missing = {field.column_name for field in model._meta.sorted_fields} - columns
-            if not columns or missing:
-                what = "table" if not columns else f"column(s) {', '.join(sorted(missing))} of table"
-                raise RestoreError(f"database.zip: config.db lacks the {what} {table}: "
-                                   "not a wsmeasure configuration")
+            if not columns:
+                raise RestoreError("database.zip: config.db lacks the table {table}: not a wsmeasure configuration",
+                                   table=table)
+            if missing:
+                raise RestoreError("database.zip: config.db lacks the column(s) {columns} of table {table}: "
+                                   "not a wsmeasure configuration", columns=", ".join(sorted(missing)), table=table)
         if conn.execute("PRAGMA foreign_key_check").fetchone():
             raise RestoreError("database.zip: config.db has rows pointing to rows that do not exist")
         for key, value in conn.execute("SELECT key, value FROM setting"):
             if key not in settings.BY_KEY:
-                raise RestoreError(f'database.zip: the setting "{key}" is unknown to wsmeasure {__version__}')
+                raise RestoreError('database.zip: the setting "{key}" is unknown to wsmeasure {version}', key=key,
+                                   version=__version__)
             try:
                 settings.parse(key, value)
             except settings.ConfigError as exc:
-                raise RestoreError(f"database.zip: stored setting refused: {exc}") from None
+                raise RestoreError("database.zip: stored setting refused: {reason}", reason=exc.message) from None
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         return {"gateways": conn.execute("SELECT count(*) FROM gateway").fetchone()[0],
                 "devices": conn.execute("SELECT count(*) FROM device").fetchone()[0],
                 "page_size": page_size}
     except sqlite3.DatabaseError as exc:   # "file is not a database", a damaged page...
-        raise RestoreError(f"database.zip: config.db is not a readable database ({exc})") from None
+        raise RestoreError("database.zip: config.db is not a readable database ({error})", error=str(exc)) from None
     finally:
         conn.close()
 
@@ -209,8 +226,8 @@ def restore_backup(db, data_dir: Path) -> dict:
     if not source.is_file():
         raise RestoreError("there is no database.zip in the FTP folder: copy it there first (manual 9.2)")
     if source.stat().st_size > MEMBER_MAX:   # before reading its directory, which may be huge too
-        raise RestoreError(f"database.zip is {_mib(source.stat().st_size)}; "
-                           f"a backup is at most {_mib(MEMBER_MAX)}")
+        raise RestoreError("database.zip is {size}; a backup is at most {limit}", size=_mib(source.stat().st_size),
+                           limit=_mib(MEMBER_MAX))
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError):
@@ -219,12 +236,16 @@ def restore_backup(db, data_dir: Path) -> dict:
         names = [info.filename for info in archive.infolist()]
         unexpected = sorted(set(names) - set(MEMBERS))
         if unexpected:   # also "../x", "/etc/x": nothing is ever extracted by the zip's own names
-            raise RestoreError(f"database.zip holds unexpected entries ({', '.join(unexpected[:5])}); "
-                               f"a backup holds exactly {' and '.join(MEMBERS)}")
+            raise RestoreError("database.zip holds unexpected entries ({entries}); "
+                               "a backup holds exactly {first} and {second}", entries=", ".join(unexpected[:5]),
+                               first=MEMBERS[0], second=MEMBERS[1])
         missing = [name for name in MEMBERS if name not in names]
-        if missing or len(names) != len(MEMBERS):
-            raise RestoreError(f"database.zip must hold {' and '.join(MEMBERS)} once each"
-                               + (f"; {', '.join(missing)} missing" if missing else ""))
+        if missing:
+            raise RestoreError("database.zip must hold {first} and {second} once each; {missing} missing",
+                               first=MEMBERS[0], second=MEMBERS[1], missing=", ".join(missing))
+        if len(names) != len(MEMBERS):
+            raise RestoreError("database.zip must hold {first} and {second} once each", first=MEMBERS[0],
+                               second=MEMBERS[1])
         manifest = _manifest(_read_member(archive, MANIFEST, MANIFEST_MAX))
         copy = work / CONFIG_DB
         copy.write_bytes(_read_member(archive, CONFIG_DB, MEMBER_MAX))
@@ -241,7 +262,7 @@ def restore_backup(db, data_dir: Path) -> dict:
             # or the new one, and the file stays in WAL mode
             src.backup(dst)
         except sqlite3.Error as exc:
-            raise RestoreError(f"config.db could not be replaced ({exc}); it is unchanged") from None
+            raise RestoreError("config.db could not be replaced ({error}); it is unchanged", error=str(exc)) from None
         finally:
             dst.close()
             src.close()

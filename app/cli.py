@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=args.log_level, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         from .daemon import run
+        from .memory import tune_malloc
 
+        tune_malloc()   # before any thread exists
         return run(data_dir, args.appliance, args.port_offset)
     if args.command == "config":
         from . import configcli

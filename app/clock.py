@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import settings
+from .messages import Msg
 from .network import run_command, write_atomic
 from .settings import ConfigError
 from .store_time import zone as load_zone
@@ -57,15 +58,16 @@ def parse_local_datetime(raw: str) -> datetime:
     "YYYY-MM-DDTHH:MM" (seconds optional), years 2000..2099; naive, in the box's time zone."""
     text = str(raw if raw is not None else "").strip()
     match = _LOCAL.match(text)
-    allowed = "a date and time like 2024-03-06 10:07 (YYYY-MM-DD HH:MM), years 2000 to 2099"
+    allowed = Msg("a date and time like 2024-03-06 10:07 (YYYY-MM-DD HH:MM), years 2000 to 2099")
     if not match:
-        raise ConfigError("datetime", f'"{raw}" is not {allowed}')
+        raise ConfigError("datetime", '"{raw}" is not {allowed}', raw=raw, allowed=allowed)
     try:
         when = datetime(*(int(part) for part in match.groups(default="0")))
     except ValueError as exc:   # 2024-02-30, 25:00...
-        raise ConfigError("datetime", f'"{raw}" is not a real date and time ({exc}); allowed: {allowed}') from None
+        raise ConfigError("datetime", '"{raw}" is not a real date and time ({error}); allowed: {allowed}',
+                          raw=raw, error=str(exc), allowed=allowed) from None
     if when.year not in YEARS:
-        raise ConfigError("datetime", f'"{raw}": the year must be from 2000 to 2099')
+        raise ConfigError("datetime", '"{raw}": the year must be from 2000 to 2099', raw=raw)
     return when
 
 
@@ -81,5 +83,5 @@ def set_clock(db, when: datetime, appliance: bool, run=subprocess.run) -> None:
     if when.tzinfo is not None:
         when = when.astimezone(load_zone(settings.get(db, "time.zone"))).replace(tzinfo=None)
     if when.year not in YEARS:
-        raise ConfigError("datetime", f"{when:%Y-%m-%d %H:%M}: the year must be from 2000 to 2099")
+        raise ConfigError("datetime", "{when}: the year must be from 2000 to 2099", when=f"{when:%Y-%m-%d %H:%M}")
     run_command(run, "timedatectl", "set-time", when.strftime("%Y-%m-%d %H:%M:%S"))

@@ -22,8 +22,9 @@ from .aio import cancel
 from .backup import auto_backup, auto_backup_due
 from .bus import Bus
 from .db import open_config
+from .messages import reason, verdict
 from .installation import load_specs
-from .poller import ERROR, OFF, Poller
+from .poller import ERROR, OFF, Poller, address_label
 from .rtu import PARITIES, RtuLine, SerialSettings
 from .specs import IP, LOCAL, GatewaySpec
 
@@ -524,7 +525,7 @@ class Daemon:
                         "status": OFF, "devices": []}
             live = {d["id"] for d in snap["devices"]}
             snap["devices"] += [{"id": d.id, "name": d.name, "family": d.family, "model": d.model,
-                                 "address": d.address, "status": OFF, "values": {}}
+                                 "address": address_label(d), "status": OFF, "values": {}}
                                 for d in all_devices(self.db, gw.id) if d.id not in live]
             snap["devices"].sort(key=lambda d: d["id"])
             gateways.append(snap)
@@ -551,21 +552,21 @@ class Daemon:
         if what == "gateway":
             poller = self._poller_of(ident)
             if poller is None:
-                return {"ok": False, "message": f"gateway {ident} is OFF, unknown, or its port could not be opened"}
+                return verdict(False, "gateway {id} is OFF, unknown, or its port could not be opened", id=ident)
             if ident in self.remote:
                 line = self.remote[ident][1]
                 try:
                     if line._writer is None:
                         await line.open()
                 except BusError as exc:
-                    return {"ok": False, "message": str(exc)}
+                    return verdict(False, reason(exc))
             return await poller.test_gateway()
         spec = device_spec(self.db, ident)
         if spec is None:
-            return {"ok": False, "message": f"no device with ID {ident}"}
+            return verdict(False, "no device with ID {id}", id=ident)
         poller = self._owner(ident)
         if poller is None:
-            return {"ok": False, "message": f"device {ident}: its gateway is OFF or not reachable"}
+            return verdict(False, "device {id}: its gateway is OFF or not reachable", id=ident)
         return await poller.test_device(family(spec.family).driver_for(spec))
 
     def _owner(self, device_id: int) -> Poller | None:

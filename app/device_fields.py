@@ -26,6 +26,7 @@ from wsmeasure.drivers.registers import ENCODINGS
 
 from .fields import absent, choice, flag, given, given_or_free_name, integer, multiplier, register
 from .groupings import device_load_id
+from .messages import Msg
 from .models import Device, Gateway
 from .settings import ConfigError
 from .specs import VIRTUAL
@@ -54,7 +55,8 @@ def _family(raw: Any) -> Family:
     addable = {k: f for k, f in families().items() if f.addable}
     key = str(raw or "").strip()
     if key not in addable:
-        raise ConfigError("family", f'"{key}" is not a device family; families: {", ".join(addable)}')
+        raise ConfigError("family", '"{key}" is not a device family; families: {families}', key=key,
+                          families=", ".join(addable))
     return addable[key]
 
 
@@ -66,25 +68,26 @@ def _model(fam: Family, raw: Any) -> Model | None:
     for cat_no, model in fam.models.items():
         if cat_no.replace(" ", "") == wanted:
             return model
-    raise ConfigError("model", f'"{raw}" is not a model of {fam.label}; models: {", ".join(fam.models) or "none"}')
+    raise ConfigError("model", '"{raw}" is not a model of {family}; models: {models}', raw=raw,
+                      family=Msg(fam.label), models=", ".join(fam.models) or Msg("none"))
 
 
 # -- addressing -------------------------------------------------------------------------------------
-def _modbus_address(raw: Any, what: str = "the Modbus address") -> int:
+def _modbus_address(raw: Any, what: Msg = Msg("the Modbus address")) -> int:
     if not given(raw):
-        raise ConfigError("address", f"{what} (1 to {MAX_ADDRESS}) is required")
+        raise ConfigError("address", "{what} (1 to {max}) is required", what=what, max=MAX_ADDRESS)
     return integer(raw, "address", 1, MAX_ADDRESS, what)
 
 
 def _ems_address(raw: Any, interface: Any) -> tuple[int, int | None]:
     """EMS CX3: a local address ("15"), or "module-interface" in remote addressing ("2-1")."""
     if isinstance(raw, str) and "-" in raw:
-        absent(interface, "interface", 'give the interface in the address ("module-interface", like 2-1)')
+        absent(interface, "interface", Msg('give the interface in the address ("module-interface", like 2-1)'))
         module, _, iface = raw.strip().partition("-")
-        return (_modbus_address(module, "the module address"),
-                _modbus_address(iface, "the interface address"))
+        return (_modbus_address(module, Msg("the module address")),
+                _modbus_address(iface, Msg("the interface address")))
     address = _modbus_address(raw)
-    return address, (_modbus_address(interface, "the interface address") if given(interface) else None)
+    return address, (_modbus_address(interface, Msg("the interface address")) if given(interface) else None)
 
 
 def _concentrators() -> str:
@@ -93,11 +96,12 @@ def _concentrators() -> str:
 
 def _concentrator(raw: Any) -> Model:
     if not given(raw):
-        raise ConfigError("concentrator", f"choose the concentrator or counter with pulse input: {_concentrators()}")
+        raise ConfigError("concentrator", "choose the concentrator or counter with pulse input: {models}",
+                          models=_concentrators())
     found = find_model(str(raw))
     if found is None or not found[1].inputs:
-        raise ConfigError("concentrator", f'"{raw}" has no pulse inputs; concentrators and counters with '
-                                          f"pulse input: {_concentrators()}")
+        raise ConfigError("concentrator", '"{raw}" has no pulse inputs; concentrators and counters with '
+                                          "pulse input: {models}", raw=raw, models=_concentrators())
     return found[1]
 
 
@@ -108,9 +112,9 @@ def _remote_id(raw: Any) -> int:
     if not given(raw):
         raise ConfigError("remote_id", 'the Remote ID is required: 1XXXX (device), 2YYYY (load), '
                                        '3ZZZZ (measure group) or "all"')
-    value = integer(raw, "remote_id", 10001, 39999, "the Remote ID")
+    value = integer(raw, "remote_id", 10001, 39999, Msg("the Remote ID"))
     if value % 10000 == 0:
-        raise ConfigError("remote_id", f"{value} names no object: IDs start at 1 (1XXXX, 2YYYY, 3ZZZZ)")
+        raise ConfigError("remote_id", "{value} names no object: IDs start at 1 (1XXXX, 2YYYY, 3ZZZZ)", value=value)
     return value
 
 
@@ -118,35 +122,39 @@ def _addressing(fam: Family, model: Model | None, v: dict) -> dict:
     how = fam.addressing
     out = dict(address=None, position=None, side=None, interface=None, concentrator=None, remote_id=None)
     if how == REMOTE:
-        if given(v.get("address")) and integer(v["address"], "address", 1, MAX_ADDRESS, "the address") != SLAVE_UNIT:
-            raise ConfigError("address", f"a virtual device is read at address {SLAVE_UNIT} (filled automatically)")
+        if given(v.get("address")) and \
+                integer(v["address"], "address", 1, MAX_ADDRESS, Msg("the address")) != SLAVE_UNIT:
+            raise ConfigError("address", "a virtual device is read at address {unit} (filled automatically)",
+                              unit=SLAVE_UNIT)
         out["address"], out["remote_id"] = SLAVE_UNIT, _remote_id(v.get("remote_id"))
     elif how == EMS:
         out["address"], out["interface"] = _ems_address(v.get("address"), v.get("interface"))
     else:
         out["address"] = _modbus_address(v.get("address"))
     if how != REMOTE:
-        absent(v.get("remote_id"), "remote_id", "a Remote ID applies only to virtual devices (master/slave)")
+        absent(v.get("remote_id"), "remote_id", Msg("a Remote ID applies only to virtual devices (master/slave)"))
     if how != EMS:
-        absent(v.get("interface"), "interface", "an interface applies only to EMS CX3 modules")
+        absent(v.get("interface"), "interface", Msg("an interface applies only to EMS CX3 modules"))
 
     if how == PULSE:
         conc = _concentrator(v.get("concentrator"))
         out["concentrator"] = conc.cat_no
         if not given(v.get("position")):
-            raise ConfigError("position", f"the position (input 1 to {conc.inputs} of {conc.cat_no}) is required")
-        out["position"] = integer(v["position"], "position", 1, conc.inputs, f"the position on {conc.cat_no}")
+            raise ConfigError("position", "the position (input 1 to {inputs} of {model}) is required",
+                              inputs=conc.inputs, model=conc.cat_no)
+        out["position"] = integer(v["position"], "position", 1, conc.inputs,
+                                  Msg("the position on {model}", model=conc.cat_no))
     else:
-        absent(v.get("position"), "position", "a position applies only to counters with pulse output")
-        absent(v.get("concentrator"), "concentrator", "a concentrator applies only to counters with pulse output")
+        absent(v.get("position"), "position", Msg("a position applies only to counters with pulse output"))
+        absent(v.get("concentrator"), "concentrator", Msg("a concentrator applies only to counters with pulse output"))
 
     two_sides = model is not None and "two_sides" in model.tags
     if how == SIDE and (two_sides or model is None):
-        out["side"] = choice(v.get("side"), "side", SIDES, "side")
+        out["side"] = choice(v.get("side"), "side", SIDES, Msg("side"))
         if two_sides and out["side"] is None:
             raise ConfigError("side", "the side (A or B) is required for a two-sided station")
     else:
-        absent(v.get("side"), "side", "a side applies only to two-sided charging stations (old range)")
+        absent(v.get("side"), "side", Msg("a side applies only to two-sided charging stations (old range)"))
     return out
 
 
@@ -176,25 +184,30 @@ def _check_bus(gateway: Gateway, family_key: str, model_no: str | None, a: dict,
         if o_unit != unit:
             continue
         if key is None or o_key != key:
-            raise ConfigError("address", f'address {unit} is already used on gateway "{gateway.name}" by '
-                                         f'"{other.name}"; devices share an address only as the inputs of one '
-                                         f"pulse concentrator or the two sides of one station")
+            raise ConfigError("address", 'address {unit} is already used on gateway "{gateway}" by '
+                                         '"{other}"; devices share an address only as the inputs of one '
+                                         "pulse concentrator or the two sides of one station",
+                              unit=unit, gateway=gateway.name, other=other.name)
         if o_place == place:
             raise ConfigError(*_same_place(key, place, unit, other.name))
 
 
-def _same_place(key: tuple, place: Any, unit: int, other: str) -> tuple[str, str]:
+def _same_place(key: tuple, place: Any, unit: int, other: str) -> tuple[str, Msg]:
     """(field, message) for two devices declared at the same place of one physical device."""
     kind = key[0]
     if kind == "inputs" and place:
-        return "position", f'position {place} of {key[1]} at address {unit} is already used by "{other}"'
+        return "position", Msg('position {place} of {model} at address {unit} is already used by "{other}"',
+                               place=place, model=key[1], unit=unit, other=other)
     if kind == "inputs":
-        return "address", f'{key[1]} at address {unit} is already declared ("{other}")'
+        return "address", Msg('{model} at address {unit} is already declared ("{other}")',
+                              model=key[1], unit=unit, other=other)
     if kind == "station":
-        return "side", f'side {place} of the station at address {unit} is already declared ("{other}")'
+        return "side", Msg('side {place} of the station at address {unit} is already declared ("{other}")',
+                           place=place, unit=unit, other=other)
     if kind == "ems":
-        return "address", f'module {place} of the interface at address {unit} is already declared ("{other}")'
-    return "remote_id", f'Remote ID {place} is already read from this slave by "{other}"'
+        return "address", Msg('module {place} of the interface at address {unit} is already declared ("{other}")',
+                              place=place, unit=unit, other=other)
+    return "remote_id", Msg('Remote ID {place} is already read from this slave by "{other}"', place=place, other=other)
 
 
 def _address_label(a: dict) -> str:
@@ -209,12 +222,12 @@ def _address_label(a: dict) -> str:
 
 # -- options ----------------------------------------------------------------------------------------
 def _generic(v: dict) -> dict:
-    out = dict(fn=choice(v.get("fn"), "fn", GENERIC_FUNCTIONS, "read function", default=3),
+    out = dict(fn=choice(v.get("fn"), "fn", GENERIC_FUNCTIONS, Msg("read function"), default=3),
                register=register(v.get("register")),
-               words=choice(v.get("words"), "words", GENERIC_WORDS, "word count"),
-               encoding=choice(v.get("encoding"), "encoding", tuple(ENCODINGS), "encoding"),
+               words=choice(v.get("words"), "words", GENERIC_WORDS, Msg("word count")),
+               encoding=choice(v.get("encoding"), "encoding", tuple(ENCODINGS), Msg("encoding")),
                multiplier=multiplier(v.get("multiplier")),
-               word_order=choice(v.get("word_order"), "word_order", WORD_ORDERS, "word order",
+               word_order=choice(v.get("word_order"), "word_order", WORD_ORDERS, Msg("word order"),
                                  default=WORD_ORDERS[0]))
     if out["words"] is None:
         out["words"] = ENCODINGS[out["encoding"]].words if out["encoding"] else 2
@@ -222,33 +235,36 @@ def _generic(v: dict) -> dict:
         out["encoding"] = DEFAULT_ENCODING[out["words"]]
     if ENCODINGS[out["encoding"]].words != out["words"]:
         fitting = ", ".join(k for k, f in ENCODINGS.items() if f.words == out["words"])
-        raise ConfigError("encoding", f'{out["encoding"]} takes {ENCODINGS[out["encoding"]].words} word(s), '
-                                      f'not {out["words"]}; with {out["words"]} word(s): {fitting}')
+        raise ConfigError("encoding", "{encoding} takes {takes} word(s), not {words}; with {words} word(s): "
+                                      "{fitting}", encoding=out["encoding"], takes=ENCODINGS[out["encoding"]].words,
+                          words=out["words"], fitting=fitting)
     if out["register"] + out["words"] - 1 > 0xFFFF:
-        raise ConfigError("register", f'{out["words"]} words from register {out["register"]:04X} go past FFFF')
+        raise ConfigError("register", "{words} words from register {register} go past FFFF", words=out["words"],
+                          register=f'{out["register"]:04X}')
     return out
 
 
 def _options(fam: Family, model: Model | None, v: dict) -> dict:
     out = dict(supply=None, phase=None, **dict.fromkeys(GENERIC_FIELDS))
     if "supply" in fam.fields:
-        out["supply"] = choice(v.get("supply"), "supply", SUPPLY, "supply", default=SUPPLY[0])
+        out["supply"] = choice(v.get("supply"), "supply", SUPPLY, Msg("supply"), default=SUPPLY[0])
     else:
-        absent(v.get("supply"), "supply", f"the supply direction does not apply to {fam.label}")
+        absent(v.get("supply"), "supply", Msg("the supply direction does not apply to {family}",
+                                              family=Msg(fam.label)))
 
     single = model is not None and "single_phase" in model.tags
     if "phase" in fam.fields and (single or model is None):
-        out["phase"] = choice(v.get("phase"), "phase", PHASES, "phase")
+        out["phase"] = choice(v.get("phase"), "phase", PHASES, Msg("phase"))
         if single and out["phase"] is None:
             raise ConfigError("phase", "the phase (L1, L2 or L3) is required for a single-phase station")
     else:
-        absent(v.get("phase"), "phase", "a phase applies only to single-phase charging stations")
+        absent(v.get("phase"), "phase", Msg("a phase applies only to single-phase charging stations"))
 
     if "generic" in fam.fields:
         out.update(_generic(v))
     else:
         for f in GENERIC_FIELDS:
-            absent(v.get(f), f, f"{f} applies only to the generic Modbus meter")
+            absent(v.get(f), f, Msg("{field} applies only to the generic Modbus meter", field=f))
     return out
 
 
@@ -258,15 +274,16 @@ def device_values(gateway: Gateway, v: dict, device: Device | None) -> dict:
     fam = _family(v.get("family"))
     model = _model(fam, v.get("model"))
     if (fam.addressing == REMOTE) != (gateway.kind == VIRTUAL):
-        raise ConfigError("family", f'{fam.label} cannot be on gateway "{gateway.name}": virtual devices '
-                                    f"are read from slave boxes (virtual gateways), and only there")
+        raise ConfigError("family", '{family} cannot be on gateway "{gateway}": virtual devices '
+                                    "are read from slave boxes (virtual gateways), and only there",
+                          family=Msg(fam.label), gateway=gateway.name)
     out = dict(family=fam.key, model=model.cat_no if model else None)
     out.update(_addressing(fam, model, v))
     out.update(_options(fam, model, v))
     out["exclude_totals"] = flag(v.get("exclude_totals"), "exclude_totals")
     out["exclude_alerts"] = flag(v.get("exclude_alerts"), "exclude_alerts")
     if out["exclude_alerts"] and not fam.alerts:
-        raise ConfigError("exclude_alerts", f'"exclude alerts" does not apply to {fam.label}')
+        raise ConfigError("exclude_alerts", '"exclude alerts" does not apply to {family}', family=Msg(fam.label))
     out["load"] = device_load_id(fam, v.get("load"), device.load_id if device else None)
     _check_bus(gateway, fam.key, out["model"], out, device.id if device else None)
     out["name"] = given_or_free_name(Device, v.get("name"), _address_label(out), device.id if device else None,

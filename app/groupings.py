@@ -19,6 +19,7 @@ from typing import Any
 from wsmeasure.drivers.base import Family
 
 from .fields import by_id, check_id, flag, given, lookup, required_name, text, unique_name
+from .messages import Msg
 from .models import Device, DeviceGroup, Load, MeasureGroup, PanelBoard
 from .settings import ConfigError
 from .transactions import reads, writes
@@ -51,11 +52,29 @@ __all__ = [
 ]
 
 
+# Whole sentences per kind of row (see fields.py) and per utility load.
+DISABLED = {
+    "load": Msg('the load "{name}" is disabled'),
+    "measure group": Msg('the measure group "{name}" is disabled'),
+    "panel board": Msg('the panel board "{name}" is disabled'),
+}
+UTILITY_ONLY = {
+    "water": Msg('the "{name}" load is assigned automatically to water counters only'),
+    "gas": Msg('the "{name}" load is assigned automatically to gas counters only'),
+}
+
+
+def load_name(load: Load) -> str:
+    """A load's name for a message: a built-in load's is translated (a Msg), a user load's is its own."""
+    return Msg(load.name) if load.key else load.name
+
+
 # -- assigning (run inside the transaction of installation.py's writes) --------------------------------
 def _offered(row, field: str, what: str, kept: set | tuple = ()) -> None:
     """A disabled row stays where it is assigned (`kept`: the IDs already there) and goes nowhere new."""
     if not row.enabled and row.id not in kept:
-        raise ConfigError(field, f'the {what} "{row.name}" is disabled')
+        name = load_name(row) if isinstance(row, Load) else row.name
+        raise ConfigError(field, DISABLED[what], name=name)
 
 
 def device_load_id(fam: Family, raw: Any, current_id: int | None) -> int | None:
@@ -63,15 +82,16 @@ def device_load_id(fam: Family, raw: Any, current_id: int | None) -> int | None:
     if fam.load:  # water and gas counters: the load is assigned automatically (manual 7.16.1.3)
         auto = Load.get_or_none(Load.key == fam.load)
         if auto is None:
-            raise ConfigError("load", f'the "{fam.load}" load is missing from this installation')
+            raise ConfigError("load", 'the "{load}" load is missing from this installation', load=fam.load)
         if given(raw) and lookup(Load, raw, "load", "load").id != auto.id:
-            raise ConfigError("load", f'the load of {fam.label} is "{auto.name}", assigned automatically')
+            raise ConfigError("load", 'the load of {family} is "{load}", assigned automatically',
+                              family=Msg(fam.label), load=load_name(auto))
         return auto.id
     if not given(raw):
         return None
     load = lookup(Load, raw, "load", "load")
     if load.kind == UTILITY:
-        raise ConfigError("load", f'the "{load.name}" load is assigned automatically to {load.key} counters only')
+        raise ConfigError("load", UTILITY_ONLY[load.key], name=load_name(load))
     if load.kind == OTHERS:
         return None   # "Others" is where devices without a load are shown: one way to say it
     _offered(load, "load", "load", (current_id,))
@@ -88,8 +108,8 @@ def assign_groups(device: Device, raw_groups: Any) -> None:
         if group.id not in [g.id for g in chosen]:
             chosen.append(group)
     if len(chosen) > MAX_GROUPS_PER_DEVICE:
-        raise ConfigError("groups", f"a device is in at most {MAX_GROUPS_PER_DEVICE} measure groups "
-                                    f"({len(chosen)} chosen)")
+        raise ConfigError("groups", "a device is in at most {max} measure groups ({count} chosen)",
+                          max=MAX_GROUPS_PER_DEVICE, count=len(chosen))
     current = {m.group_id for m in DeviceGroup.select().where(DeviceGroup.device == device)}
     for group in chosen:
         _offered(group, "groups", "measure group", current)
@@ -116,23 +136,24 @@ def _new_name(model, what: str, raw: Any, row_id: int | None = None) -> str:
 def add_load(db, name: Any) -> Load:
     users = Load.select().where(Load.kind == USER).count()
     if users >= MAX_USER_LOADS:
-        raise ConfigError("load", f"at most {MAX_USER_LOADS} loads can be added to the 6 predefined ones "
-                                  f"(14 in all): erase or reuse one")
+        raise ConfigError("load", "at most {max} loads can be added to the 6 predefined ones "
+                                  "(14 in all): erase or reuse one", max=MAX_USER_LOADS)
     load = Load.create(kind=USER, name=_new_name(Load, "load", name))
     check_id(load, "load", MAX_LOAD_ID)
     return load
 
 
-def _user_load(load_id: Any, action: str) -> Load:
+def _user_load(load_id: Any, refusal: Msg) -> Load:
+    """A load the installer added; `refusal`, a template with {name}, for a built-in one."""
     load = by_id(Load, load_id, "load", "load")
     if load.kind != USER:
-        raise ConfigError("load", f'"{load.name}" is a built-in load: it cannot be {action} (only disabled)')
+        raise ConfigError("load", refusal, name=load_name(load))
     return load
 
 
 @writes
 def rename_load(db, load_id: Any, name: Any) -> Load:
-    load = _user_load(load_id, "renamed")
+    load = _user_load(load_id, Msg('"{name}" is a built-in load: it cannot be renamed (only disabled)'))
     load.name = _new_name(Load, "load", name, load.id)
     load.save()
     return load
@@ -143,7 +164,8 @@ def set_load_enabled(db, load_id: Any, on: Any) -> Load:
     load = by_id(Load, load_id, "load", "load")
     on = flag(on, "enabled")
     if not on and load.kind == OTHERS:
-        raise ConfigError("load", f'"{load.name}" shows the devices without a load: it cannot be disabled')
+        raise ConfigError("load", '"{name}" shows the devices without a load: it cannot be disabled',
+                          name=load_name(load))
     load.enabled = on
     load.save()
     return load
@@ -152,7 +174,7 @@ def set_load_enabled(db, load_id: Any, on: Any) -> Load:
 @writes
 def erase_load(db, load_id: Any) -> None:
     """User loads only; their devices go back to "Others"."""
-    _user_load(load_id, "erased").delete_instance()
+    _user_load(load_id, Msg('"{name}" is a built-in load: it cannot be erased (only disabled)')).delete_instance()
 
 
 # -- measure groups and panel boards: add, rename, describe, disable, erase ---------------------------

@@ -19,6 +19,7 @@ from . import settings
 from .device_fields import DEVICE_FIELDS, PARAM_FIELDS, device_values, still_applying
 from .fields import by_id, check_id, choice, flag, free_name, given, given_or_free_name, integer, text
 from .groupings import BUILTIN_LOADS, assign_groups, panel_board_id
+from .messages import Msg
 from .models import Device, Gateway, Load
 from .settings import ConfigError
 from .specs import IP, LOCAL, VIRTUAL, GatewaySpec
@@ -61,13 +62,14 @@ def _ipv4(raw: Any, port: int = DEFAULT_PORT) -> str:
     try:
         ip = ipaddress.IPv4Address(typed)
     except ValueError:
-        raise ConfigError("address", f'"{typed}" is not an IPv4 address like 192.168.1.20') from None
+        raise ConfigError("address", '"{raw}" is not an IPv4 address like 192.168.1.20', raw=typed) from None
     # on the box, loopback port 502 is the box itself; another loopback port is another daemon on
     # the same machine (a developer's or a test's master and slave)
     if ip.is_loopback and port == DEFAULT_PORT:
-        raise ConfigError("address", f"{ip} is this box: its own RS485 port is the \"{LOCAL_NAME}\" gateway")
+        raise ConfigError("address", '{ip} is this box: its own RS485 port is the "{local}" gateway',
+                          ip=str(ip), local=LOCAL_NAME)
     if ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
-        raise ConfigError("address", f"{ip} is not the address of one host")
+        raise ConfigError("address", "{ip} is not the address of one host", ip=str(ip))
     return str(ip)
 
 
@@ -75,20 +77,23 @@ def _gateway_values(kind: str, values: dict, gateway: Gateway | None) -> dict:
     gid = gateway.id if gateway else None
     if kind == LOCAL:
         if given(values.get("address")) and str(values["address"]).strip() != LOCAL_ADDRESS:
-            raise ConfigError("address", f'the address of the "{LOCAL_NAME}" gateway is fixed ({LOCAL_ADDRESS})')
-        if given(values.get("port")) and integer(values["port"], "port", 1, 65535, "the port") != DEFAULT_PORT:
-            raise ConfigError("port", f'the port of the "{LOCAL_NAME}" gateway is fixed ({DEFAULT_PORT})')
+            raise ConfigError("address", 'the address of the "{local}" gateway is fixed ({address})',
+                              local=LOCAL_NAME, address=LOCAL_ADDRESS)
+        if given(values.get("port")) and integer(values["port"], "port", 1, 65535, Msg("the port")) != DEFAULT_PORT:
+            raise ConfigError("port", 'the port of the "{local}" gateway is fixed ({port})', local=LOCAL_NAME,
+                              port=DEFAULT_PORT)
         address, port = LOCAL_ADDRESS, DEFAULT_PORT
     else:
         port = integer(values.get("port") if given(values.get("port")) else DEFAULT_PORT,
-                       "port", 1, 65535, "the TCP port")
+                       "port", 1, 65535, Msg("the TCP port"))
         address = _ipv4(values.get("address"), port)
         # Same kind, same address and port: the same box declared twice. (A box can be both an IP
         # gateway for its RS485 devices and a virtual gateway for its energies: kinds may share.)
         other = Gateway.get_or_none((Gateway.kind == kind) & (Gateway.address == address)
                                     & (Gateway.port == port) & (Gateway.id != (gid or 0)))
         if other is not None:
-            raise ConfigError("address", f'gateway "{other.name}" already has the address {address}')
+            raise ConfigError("address", 'gateway "{other}" already has the address {address}', other=other.name,
+                              address=address)
     out = dict(address=address, port=port,
                description=text(values.get("description"), "description"),
                panel_board=panel_board_id(values.get("panel_board"),
@@ -103,8 +108,8 @@ def add_gateway(db, address: Any, name: Any = "", description: Any = "", kind: s
                 port: Any = DEFAULT_PORT, panel_board: Any = None, enabled: Any = True) -> Gateway:
     """A Modbus TCP gateway ("ip") or a slave wsmeasure box ("virtual")."""
     if str(kind).strip().lower() == LOCAL:
-        raise ConfigError("kind", f'the "{LOCAL_NAME}" gateway exists once and is never added')
-    kind = choice(kind, "kind", (IP, VIRTUAL), "gateway kind", default=IP)
+        raise ConfigError("kind", 'the "{local}" gateway exists once and is never added', local=LOCAL_NAME)
+    kind = choice(kind, "kind", (IP, VIRTUAL), Msg("gateway kind"), default=IP)
     values = _gateway_values(kind, dict(address=address, name=name, description=description, port=port,
                                         panel_board=panel_board), None)
     gateway = Gateway.create(kind=kind, enabled=flag(enabled, "enabled", True), **values)
@@ -139,11 +144,12 @@ def set_gateway_enabled(db, gateway_id: Any, on: Any) -> Gateway:
 def delete_gateway(db, gateway_id: Any) -> None:
     gateway = _gateway(gateway_id)
     if gateway.kind == LOCAL:
-        raise ConfigError("gateway", f'the "{gateway.name}" gateway (the RS485 port of this box) cannot be '
-                                     f"deleted; switch it OFF instead")
+        raise ConfigError("gateway", 'the "{name}" gateway (the RS485 port of this box) cannot be '
+                                     "deleted; switch it OFF instead", name=gateway.name)
     count = Device.select().where(Device.gateway == gateway).count()
     if count:
-        raise ConfigError("gateway", f'gateway "{gateway.name}" still has {count} device(s): delete them first')
+        raise ConfigError("gateway", 'gateway "{name}" still has {count} device(s): delete them first',
+                          name=gateway.name, count=count)
     gateway.delete_instance()
 
 
@@ -163,10 +169,11 @@ def set_eq_device(db, gateway_id: Any, device_id: Any) -> Gateway:
             raise ConfigError("eq", "the EQ device function exists only in the 32 edition (4 149 48)")
         device = by_id(Device, device_id, "eq", "device")
         if device.gateway_id != gateway.id:
-            raise ConfigError("eq", f'device "{device.name}" is not on gateway "{gateway.name}"')
+            raise ConfigError("eq", 'device "{device}" is not on gateway "{gateway}"', device=device.name,
+                              gateway=gateway.name)
         if not _has_thd(device.model, device.family):
-            raise ConfigError("eq", f'device "{device.name}" does not measure THD: an EQ device must be a '
-                                    f"model with THD or THD + harmonics")
+            raise ConfigError("eq", 'device "{device}" does not measure THD: an EQ device must be a '
+                                    "model with THD or THD + harmonics", device=device.name)
     Device.update(eq=False).where((Device.gateway == gateway) & (Device.eq == True)).execute()  # noqa: E712
     if device is not None:
         Device.update(eq=True).where(Device.id == device.id).execute()
@@ -201,8 +208,8 @@ def add_device(db, gateway_id: Any, family: Any, model: Any = None, address: Any
     values = _merge(dict(family=family, model=model, address=address, name=name, **fields), params)
     edition, count = settings.get(db, "edition"), Device.select().count()
     if count >= edition:
-        raise ConfigError("edition", f"this box manages {edition} points of measure and {count} are declared: "
-                                     f"delete a device first")
+        raise ConfigError("edition", "this box manages {edition} points of measure and {count} are declared: "
+                                     "delete a device first", edition=edition, count=count)
     device = Device.create(gateway=gateway, enabled=flag(enabled, "enabled", True),
                            **device_values(gateway, values, None))
     check_id(device, "device")
@@ -225,8 +232,8 @@ def update_device(db, device_id: Any, *, gateway: Any = None, groups: Any = None
         values = {**still_applying(device, values), **changes}
     values = device_values(target, values, device)
     if device.eq and (target.id != device.gateway_id or not _has_thd(values["model"], values["family"])):
-        raise ConfigError("eq", f'"{device.name}" is the EQ device of its gateway: choose another EQ device '
-                                f"(or none) first")
+        raise ConfigError("eq", '"{device}" is the EQ device of its gateway: choose another EQ device '
+                                "(or none) first", device=device.name)
     Device.update(gateway=target, **values).where(Device.id == device.id).execute()
     if groups is not None:
         assign_groups(device, groups)
@@ -239,7 +246,8 @@ def set_device_enabled(db, device_id: Any, on: Any) -> Device:
     device = _device(device_id)
     on = flag(on, "enabled")
     if on and not device.gateway.enabled:
-        raise ConfigError("enabled", f'gateway "{device.gateway.name}" is OFF: switch the gateway ON first')
+        raise ConfigError("enabled", 'gateway "{gateway}" is OFF: switch the gateway ON first',
+                          gateway=device.gateway.name)
     device.enabled = on
     device.save()
     return device

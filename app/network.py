@@ -18,15 +18,16 @@ import tempfile
 from pathlib import Path
 
 from . import settings
+from .messages import Msg, reason
 from .models import Setting, bound
 from .settings import ConfigError
 
 # form field -> (setting, what the page calls it)
 FIELDS = {
-    "address": ("net.address", "IP address"),
-    "mask": ("net.mask", "subnet mask"),
-    "gateway": ("net.gateway", "default gateway"),
-    "dns": ("net.dns", "DNS servers"),
+    "address": ("net.address", Msg("IP address")),
+    "mask": ("net.mask", Msg("subnet mask")),
+    "gateway": ("net.gateway", Msg("default gateway")),
+    "dns": ("net.dns", Msg("DNS servers")),
 }
 NETWORK_FILE = Path("etc/systemd/network/20-ethernet.network")   # under `root`; the factory file's name
 COMMAND_TIMEOUT_S = 30
@@ -47,7 +48,7 @@ def save_network(db, address: str, mask: str, gateway: str, dns: str) -> dict:
         try:
             values[field] = settings.row(key).parse("" if raw[field] is None else raw[field])
         except ValueError as exc:
-            raise ConfigError(field, f"{label}: {exc}") from None
+            raise ConfigError(field, "{field}: {reason}", field=label, reason=reason(exc)) from None
     short = {key: field for field, (key, _) in FIELDS.items()}
     try:
         with bound(db), db.atomic():
@@ -57,7 +58,7 @@ def save_network(db, address: str, mask: str, gateway: str, dns: str) -> dict:
                 Setting.replace(key=key, value=settings.format_value(values[field])).execute()
             settings.network_fits(db, None)
     except ConfigError as exc:
-        raise ConfigError(short.get(exc.field, exc.field), exc.message) from None
+        raise ConfigError(short.get(exc.field, exc.field), exc.message) from None   # the same Msg
     return values
 
 

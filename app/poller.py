@@ -23,6 +23,7 @@ from wsmeasure.drivers.catalogue import family
 from wsmeasure.drivers.registers import plan_reads
 
 from .bus import INTERACTIVE, POLL, Bus
+from .messages import verdict
 from .rtu import BusError, DeviceException
 from .specs import GatewaySpec
 
@@ -74,12 +75,14 @@ async def read_words(bus: Bus, unit: int, reads, priority: int = POLL) -> dict[t
     return words
 
 
-def address_label(spec) -> str:
-    """How the manual writes a device's address: 5, 5-2 (position), 5-A (side), 2-1 (module-interface)."""
-    for extra in (spec.position, spec.side, spec.interface):
+def address_label(d) -> str:
+    """How the manual writes a device's address: 5, 5-2 (position), 5-A (side), 2-1 (module-interface),
+    247-10005 (Remote ID of a virtual device). `d` is a DeviceSpec or a config.db Device row."""
+    remote = getattr(d, "remote_id", None) or (getattr(d, "params", None) or {}).get("remote_id")
+    for extra in (d.position, d.side, d.interface, remote):
         if extra is not None:
-            return f"{spec.address}-{extra}"
-    return str(spec.address)
+            return f"{d.address}-{extra}"
+    return str(d.address)
 
 
 class Poller:
@@ -181,22 +184,22 @@ class Poller:
         try:
             words = await read_words(self.bus, driver.unit, driver.reads(rows), INTERACTIVE)
         except DeviceException as exc:
-            return {"ok": False, "message": f"the device at address {driver.unit} answered with Modbus exception "
-                    f"{exc.code:#04x}: is the model right?"}
+            return verdict(False, "the device at address {unit} answered with Modbus exception {code}: "
+                                  "is the model right?", unit=driver.unit, code=f"{exc.code:#04x}")
         except BusError as exc:
-            return {"ok": False, "message": f"no valid answer from address {driver.unit} ({exc.kind}): check the "
-                    f"address, wiring and serial settings"}
+            return verdict(False, "no valid answer from address {unit} ({kind}): check the address, wiring and "
+                                  "serial settings", unit=driver.unit, kind=exc.kind)
         values = driver.decode(rows, words)
-        return {"ok": True, "message": f"the device answered in {1000 * (time.monotonic() - start):.0f} ms",
+        return {**verdict(True, "the device answered in {ms} ms", ms=f"{1000 * (time.monotonic() - start):.0f}"),
                 "values": values}
 
     async def test_gateway(self) -> dict:
         if not self.gateway.enabled:
-            return {"ok": False, "message": "the gateway is OFF"}
+            return verdict(False, "the gateway is OFF")
         results = [await self.test_device(d) for s in self.slaves for d in s.drivers[:1]]
         answering = sum(r["ok"] for r in results)
         ok = answering == len(results)
-        return {"ok": ok, "message": f"{answering} of {len(results)} addresses answer"}
+        return verdict(ok, "{answering} of {total} addresses answer", answering=answering, total=len(results))
 
     def snapshot(self) -> dict:
         return {

@@ -18,6 +18,8 @@ import time
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU
 
+from .messages import Msg
+
 log = logging.getLogger(__name__)
 
 _responses = DecodePDU(is_server=False)
@@ -28,23 +30,24 @@ BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
 class BusError(Exception):
-    """A transaction that got no usable reply."""
+    """A transaction that got no usable reply; `kind` names the failure (a Msg: the Test verdict
+    shows it in the user's language)."""
 
-    kind = "error"
+    kind = Msg("error")
 
 
 class NoResponse(BusError):
-    kind = "timeout"
+    kind = Msg("timeout")
 
 
 class BadFrame(BusError):
-    kind = "bad frame"
+    kind = Msg("bad frame")
 
 
 class DeviceException(BusError):
     """The device answered with a Modbus exception."""
 
-    kind = "exception"
+    kind = Msg("exception")
 
     def __init__(self, code: int, frame: bytes):
         super().__init__(f"Modbus exception {code:#04x}")

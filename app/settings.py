@@ -16,21 +16,29 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .messages import Msg, reason
 from .models import Device, Setting, bound
 
 log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
-    """A refused configuration change: `field` names the form field, `message` says why and what is allowed."""
+    """A refused configuration change: `field` names the form field, `message` says why and what is allowed.
 
-    def __init__(self, field: str, message: str):
+    Raised with a template and its named parameters (messages.py), `message` is the English text,
+    a Msg: `translated(_)` gives it in the user's language. A ready Msg may be given instead."""
+
+    def __init__(self, field: str, template: str, /, **params: Any):
+        message = template if isinstance(template, Msg) and not params else Msg(template, **params)
         super().__init__(message)
         self.field = field
         self.message = message
 
     def __str__(self) -> str:
-        return self.message
+        return str(self.message)
+
+    def translated(self, _: Callable[[str], str]) -> str:
+        return self.message.translated(_)
 
 
 # -- parsers: text in, typed value out, ValueError naming what is allowed -----------------------
@@ -44,7 +52,7 @@ def boolean(raw: str) -> bool:
         return True
     if text in FALSE:
         return False
-    raise ValueError(f'"{raw}" is not on or off (accepted: on/off, true/false, 1/0)')
+    raise ValueError(Msg('"{raw}" is not on or off (accepted: on/off, true/false, 1/0)', raw=raw))
 
 
 def one_of(*allowed: int | str) -> Callable[[str], Any]:
@@ -55,7 +63,7 @@ def one_of(*allowed: int | str) -> Callable[[str], Any]:
     def parse(raw: str):
         text = str(raw).strip().lower()
         if text not in by_text:
-            raise ValueError(f'"{raw}" is not allowed; allowed values: {listed}')
+            raise ValueError(Msg('"{raw}" is not allowed; allowed values: {allowed}', raw=raw, allowed=listed))
         return by_text[text]
 
     parse.allowed = listed
@@ -70,9 +78,9 @@ def whole(lo: int, hi: int, unit: str = "") -> Callable[[str], int]:
         try:
             value = int(str(raw).strip())
         except ValueError:
-            raise ValueError(f'"{raw}" is not a whole number; allowed: {span}') from None
+            raise ValueError(Msg('"{raw}" is not a whole number; allowed: {span}', raw=raw, span=span)) from None
         if not lo <= value <= hi:
-            raise ValueError(f"{value} is out of range; allowed: {span}")
+            raise ValueError(Msg("{value} is out of range; allowed: {span}", value=value, span=span))
         return value
 
     parse.allowed = span
@@ -83,7 +91,7 @@ def device_path(raw: str) -> str:
     """A serial device ("/dev/ttyUSB0", a pty on a developer machine) or "" for none."""
     text = str(raw).strip()
     if text and (not text.startswith("/") or any(c.isspace() for c in text)):
-        raise ValueError(f'"{raw}" is not an absolute device path like /dev/ttyUSB0 ("" for none)')
+        raise ValueError(Msg('"{raw}" is not an absolute device path like /dev/ttyUSB0 ("" for none)', raw=raw))
     return text
 
 
@@ -96,7 +104,8 @@ def time_zone(raw: str) -> str:
         try:
             zoneinfo.ZoneInfo(text)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'"{raw}" is not a time zone like Europe/Paris ("" for the system\'s)') from None
+            raise ValueError(Msg('"{raw}" is not a time zone like Europe/Paris ("" for the system\'s)',
+                                 raw=raw)) from None
     return text
 
 
@@ -106,9 +115,9 @@ def port_range(raw: str) -> str:
     try:
         first, last = (int(x) for x in text.split("-"))
     except ValueError:
-        raise ValueError(f'"{raw}" is not a port range like 60000-60099') from None
+        raise ValueError(Msg('"{raw}" is not a port range like 60000-60099', raw=raw)) from None
     if not 1024 <= first <= last - 3 <= 65535 - 3:
-        raise ValueError(f'"{raw}": allowed: first-last within 1024..65535, at least 4 ports')
+        raise ValueError(Msg('"{raw}": allowed: first-last within 1024..65535, at least 4 ports', raw=raw))
     return f"{first}-{last}"
 
 
@@ -118,7 +127,7 @@ def ftp_password(raw: str) -> str:
     if text.startswith("scrypt$") or text == "":
         return text  # already hashed, or "" for the factory password
     if not 4 <= len(text) <= 64 or not text.isprintable() or any(c.isspace() for c in text):
-        raise ValueError("the FTP password is 4 to 64 printable characters without spaces")
+        raise ValueError(Msg("the FTP password is 4 to 64 printable characters without spaces"))
     from .secrets import hash_secret
 
     return hash_secret(text)
@@ -136,11 +145,11 @@ def _ipv4(raw: str) -> ipaddress.IPv4Address:
     try:
         ip = ipaddress.IPv4Address(text)
     except ValueError:
-        raise ValueError(f'"{raw}" is not an IPv4 address like 192.168.1.100') from None
+        raise ValueError(Msg('"{raw}" is not an IPv4 address like 192.168.1.100', raw=raw)) from None
     # a host on the LAN: not "any", this machine, a group, the reserved block or the broadcast
     if ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_reserved:
-        raise ValueError(f"{ip} is not the address of one host on the network; allowed: 1.0.0.0 to "
-                         f"223.255.255.255 except 127.x.x.x (this machine)")
+        raise ValueError(Msg("{ip} is not the address of one host on the network; allowed: 1.0.0.0 to "
+                             "223.255.255.255 except 127.x.x.x (this machine)", ip=str(ip)))
     return ip
 
 
@@ -168,11 +177,11 @@ def netmask(raw: str) -> str:
             if net.netmask != ipaddress.IPv4Address(text):   # ipaddress also takes "0.0.0.255" (a host mask)
                 raise ValueError
     except ValueError:
-        raise ValueError(f'"{raw}" is not a subnet mask; allowed: 255.0.0.0 to 255.255.255.252 with '
-                         f"contiguous ones, like 255.255.255.0 (or a prefix 8..30)") from None
+        raise ValueError(Msg('"{raw}" is not a subnet mask; allowed: 255.0.0.0 to 255.255.255.252 with '
+                             "contiguous ones, like 255.255.255.0 (or a prefix 8..30)", raw=raw)) from None
     if net.prefixlen not in MASK_PREFIXES:
-        raise ValueError(f'"{raw}" (/{net.prefixlen}) is not allowed; allowed: 255.0.0.0 (/8) to '
-                         f"255.255.255.252 (/30)")
+        raise ValueError(Msg('"{raw}" (/{prefix}) is not allowed; allowed: 255.0.0.0 (/8) to '
+                             "255.255.255.252 (/30)", raw=raw, prefix=net.prefixlen))
     return str(net.netmask)
 
 
@@ -184,7 +193,8 @@ def dns_servers(raw: str) -> str:
     parts = [p for p in re.split(r"[,\s]+", str(raw).strip()) if p]
     servers = list(dict.fromkeys(str(_ipv4(p)) for p in parts))   # a repeated server once
     if len(servers) > DNS_MAX:
-        raise ValueError(f"{len(servers)} DNS servers given; allowed: up to {DNS_MAX} IPv4 addresses")
+        raise ValueError(Msg("{count} DNS servers given; allowed: up to {max} IPv4 addresses",
+                             count=len(servers), max=DNS_MAX))
     return ", ".join(servers)
 
 
@@ -195,11 +205,10 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 def host(raw: str) -> str:
     """A host name ("0.europe.pool.ntp.org") or an IPv4 address; stored in lower case."""
     text = str(raw).strip().lower().rstrip(".")
-    allowed = (f"a host name (letters, digits, dots and hyphens, at most {HOST_MAX} characters) "
-               "or an IPv4 address")
     labels = text.split(".")   # (`any`, not `all`: this module's all() is the settings')
     if not text or len(text) > HOST_MAX or any(not _LABEL.match(label) for label in labels):
-        raise ValueError(f'"{raw}" is not allowed; allowed: {allowed}')
+        raise ValueError(Msg('"{raw}" is not allowed; allowed: a host name (letters, digits, dots and hyphens, '
+                             "at most {max} characters) or an IPv4 address", raw=raw, max=HOST_MAX))
     if not any(not label.isdigit() for label in labels):   # numbers only: it must be an address
         return ipv4_host(text)
     return text
@@ -214,7 +223,8 @@ def language(raw: str) -> str:
     """One of the LANGUAGES codes, any case, "-" or "_" ("fr-be" -> "fr_BE")."""
     text = str(raw).strip().lower().replace("-", "_")
     if text not in _LANGUAGE_BY_TEXT:
-        raise ValueError(f'"{raw}" is not allowed; allowed languages: {language.allowed}')
+        raise ValueError(Msg('"{raw}" is not allowed; allowed languages: {allowed}', raw=raw,
+                             allowed=language.allowed))
     return _LANGUAGE_BY_TEXT[text]
 
 
@@ -238,8 +248,9 @@ def edition_fits(db, points: int) -> None:
     """Lowering the edition must not leave more points of measure than it allows (manual 3)."""
     count = Device.select().count()
     if count > points:
-        raise ConfigError("edition", f"edition: the installation has {count} points of measure; "
-                                     f"delete {count - points} before choosing the {points} edition")
+        raise ConfigError("edition", "edition: the installation has {count} points of measure; "
+                                     "delete {extra} before choosing the {points} edition",
+                          count=count, extra=count - points, points=points)
     if points < 32 and Device.select().where(Device.eq == True).exists():  # noqa: E712
         raise ConfigError("edition", "edition: the EQ device function exists only in the 32 edition "
                                      "(4 149 48); clear the EQ devices first")
@@ -253,21 +264,27 @@ def network_fits(db, _value) -> None:
     (the CLI), a move to another subnet changes the gateway ("" first, then the address)."""
     address = ipaddress.IPv4Address(get(db, "net.address"))
     net = ipaddress.IPv4Network(f"{address}/{get(db, 'net.mask')}", strict=False)
-    hosts = f"{net.network_address + 1} to {net.broadcast_address - 1}"
-    if address in (net.network_address, net.broadcast_address):
-        which = "network" if address == net.network_address else "broadcast"
-        raise ConfigError("net.address", f"the IP address {address} is the {which} address of the subnet "
-                                         f"{net}; allowed: {hosts}")
+    hosts = dict(first=str(net.network_address + 1), last=str(net.broadcast_address - 1))
+    if address == net.network_address:
+        raise ConfigError("net.address", "the IP address {address} is the network address of the subnet "
+                                         "{net}; allowed: {first} to {last}", address=str(address), net=str(net),
+                          **hosts)
+    if address == net.broadcast_address:
+        raise ConfigError("net.address", "the IP address {address} is the broadcast address of the subnet "
+                                         "{net}; allowed: {first} to {last}", address=str(address), net=str(net),
+                          **hosts)
     gateway = get(db, "net.gateway")
     if not gateway:
         return
     gateway = ipaddress.IPv4Address(gateway)
     if gateway == address:
-        raise ConfigError("net.gateway", f"the default gateway cannot be the web server's own address "
-                                         f"{address}; allowed: another address from {hosts}, or none")
+        raise ConfigError("net.gateway", "the default gateway cannot be the web server's own address "
+                                         "{address}; allowed: another address from {first} to {last}, or none",
+                          address=str(address), **hosts)
     if gateway not in net or gateway in (net.network_address, net.broadcast_address):
-        raise ConfigError("net.gateway", f"the default gateway {gateway} is not in the subnet {net} of the "
-                                         f"IP address and mask; allowed: {hosts}, or none")
+        raise ConfigError("net.gateway", "the default gateway {gateway} is not in the subnet {net} of the "
+                                         "IP address and mask; allowed: {first} to {last}, or none",
+                          gateway=str(gateway), net=str(net), **hosts)
 
 
 @dataclass(frozen=True)
@@ -333,7 +350,7 @@ def row(key: str) -> Row:
     try:
         return BY_KEY[key]
     except KeyError:
-        raise ConfigError("key", f'unknown setting "{key}"; settings: {", ".join(BY_KEY)}') from None
+        raise ConfigError("key", 'unknown setting "{key}"; settings: {keys}', key=key, keys=", ".join(BY_KEY)) from None
 
 
 def parse(key: str, raw: str) -> Any:
@@ -342,7 +359,7 @@ def parse(key: str, raw: str) -> Any:
     try:
         return r.parse(raw)
     except ValueError as exc:
-        raise ConfigError(key, f"{key}: {exc}") from None
+        raise ConfigError(key, "{field}: {reason}", field=key, reason=reason(exc)) from None
 
 
 def format_value(value: Any) -> str:
@@ -371,9 +388,10 @@ def _value(r: Row, stored: str | None) -> Any:
 
 def get(db, key: str) -> Any:
     r = row(key)
-    with bound(db):
-        stored = Setting.get_or_none(Setting.key == key)
-    return _value(r, stored.value if stored else None)
+    # plain SQL: read on every web request, where building the query with peewee costs more
+    # than running it
+    stored = db.execute_sql("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+    return _value(r, stored[0] if stored else None)
 
 
 def set(db, key: str, raw: str) -> Any:  # noqa: A001 -- the module's verb, as in `config set`

@@ -15,6 +15,7 @@ import logging
 import struct
 import time
 
+from .messages import Msg
 from .rtu import BusError, NoResponse, crc
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ MBAP = struct.Struct(">HHHB")  # transaction id, protocol 0, length, unit id
 
 
 class ConnectionFailed(BusError):
-    kind = "connection"
+    kind = Msg("connection")
 
 
 class TcpSettings:
@@ -49,14 +50,16 @@ class TcpLine:
     async def open(self) -> None:
         s = self.settings
         if time.monotonic() < self._next_try:
-            raise ConnectionFailed(f"{s.host}:{s.port} unreachable ({self.last_error}); retrying later")
+            raise ConnectionFailed(Msg("{address} unreachable ({error}); retrying later", address=f"{s.host}:{s.port}",
+                                       error=self.last_error))
         try:
             async with asyncio.timeout(s.timeout * 3):
                 self._reader, self._writer = await asyncio.open_connection(s.host, s.port)
         except (OSError, TimeoutError) as exc:
             self._next_try = time.monotonic() + self.retry_s
             self.last_error = str(exc) or type(exc).__name__
-            raise ConnectionFailed(f"cannot connect to {s.host}:{s.port}: {self.last_error}") from None
+            raise ConnectionFailed(Msg("cannot connect to {address}: {error}", address=f"{s.host}:{s.port}",
+                                       error=self.last_error)) from None
         self.last_error = None
         log.info("connected to gateway %s:%s", s.host, s.port)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .fields import by_id, flag, required_name, unique_name
+from .messages import Msg
 from .models import User, bound
 from .secrets import hash_secret, verify_secret
 from .settings import ConfigError
@@ -52,20 +53,20 @@ def _digits(raw: Any) -> str:
     return "".join(str(raw or "").split())
 
 
-def _code(raw: Any, field: str, lo: int, hi: int, what: str) -> str:
+def _code(raw: Any, field: str, lo: int, hi: int, refusal: Msg) -> str:
+    """The digits of a code of lo to hi digits; `refusal` (a template with {lo} and {hi}) otherwise."""
     code = _digits(raw)
     if not code.isdigit() or not lo <= len(code) <= hi:
-        size = f"{lo}" if lo == hi else f"{lo} to {hi}"
-        raise ConfigError(field, f"the {what} is {size} digits")
+        raise ConfigError(field, refusal, lo=lo, hi=hi)
     return code
 
 
 def pin_code(raw: Any) -> str:
-    return _code(raw, "pin", *PIN_DIGITS, "PIN")
+    return _code(raw, "pin", *PIN_DIGITS, Msg("the PIN is {lo} to {hi} digits"))
 
 
 def puk_code(raw: Any) -> str:
-    return _code(raw, "puk", PUK_DIGITS, PUK_DIGITS, "PUK")
+    return _code(raw, "puk", PUK_DIGITS, PUK_DIGITS, Msg("the PUK is {hi} digits"))
 
 
 def pages_of(user: User) -> tuple[str, ...]:
@@ -76,7 +77,7 @@ def _pages(raw: Any) -> str:
     chosen = raw.split() if isinstance(raw, str) else list(raw or ())
     unknown = [p for p in chosen if p not in PAGE_KEYS]
     if unknown:
-        raise ConfigError("pages", f"unknown page {unknown[0]!r}; pages: {', '.join(PAGE_KEYS)}")
+        raise ConfigError("pages", "unknown page {page!r}; pages: {pages}", page=unknown[0], pages=", ".join(PAGE_KEYS))
     return ",".join(p for p in PAGE_KEYS if p in chosen)
 
 
@@ -165,5 +166,5 @@ def erase_user(db, user_id: Any) -> None:
     with bound(db), db.atomic():
         u = by_id(User, user_id, "user", "user")
         if u.admin:
-            raise ConfigError("user", f"{u.name} manages the users: it can be disabled, not erased")
+            raise ConfigError("user", "{name} manages the users: it can be disabled, not erased", name=u.name)
         u.delete_instance()

@@ -31,7 +31,8 @@ def test_catalogue_is_complete_and_keeps_placeholders(code):
     have = read_catalog(code)
     lacking = sorted(m for m in messages if m not in have)
     assert not lacking, f"{code}: {len(lacking)} messages without translation, e.g. {lacking[:5]} " \
-                        f"(python -m wsmeasure.web.messages lists them)"
+                        f"(python -m wsmeasure.web.messages lists them; --missing-json core: the core's, " \
+                        f"for core.po)"
     for msgid in messages:
         assert fields(have[msgid]) == fields(msgid), (code, msgid, have[msgid])
 

@@ -1,1 +1,1 @@
-"""Web pages (HTTPS): come with issue 5."""
+"""The HTTPS pages: bottle on cheroot threads inside the daemon (see docs/web.md)."""

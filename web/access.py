@@ -52,7 +52,7 @@ class Ctx:
             self.session = box.sessions.new()
         self.user = None
         if self.session.user_id is not None:
-            u = users.User.get_or_none(users.User.id == self.session.user_id)
+            u = next(iter(users.User.raw("SELECT * FROM user WHERE id = ?", self.session.user_id)), None)
             if u is None or not u.enabled:   # disabled or erased meanwhile: out
                 box.sessions.drop(self.session.sid)
                 self.session, self.fresh = box.sessions.new(), True

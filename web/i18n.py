@@ -3,7 +3,8 @@
 Catalogues are plain .po files, web/locale/<code>/LC_MESSAGES/<domain>.po, one domain per
 page family so each can be written on its own; all domains of a language are merged when
 it is first used. English is the source text and needs no catalogue. polib reads .po files
-directly, so no compiled .mo file has to be built or kept in step.
+directly, so no compiled .mo file has to be built or kept in step. The core's messages (refusals,
+Test verdicts: app/messages.py) are in the "core" domain; `core_text` shows them translated.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import gettext
 import threading
 from pathlib import Path
+
+from wsmeasure.messages import Msg
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 
@@ -72,3 +75,16 @@ def catalog(code: str) -> Catalog:
         if code not in _catalogs:
             _catalogs[code] = Catalog({} if code == SOURCE else read_catalog(code))
         return _catalogs[code]
+
+
+def core_text(_, said) -> str:
+    """A message of the core in the language of `_` (a catalogue's gettext): a refusal (ConfigError,
+    RestoreError) or a Msg (app/messages.py), or a Test verdict as the control socket carries it
+    ({"template", "params"}; only a "message" or "error": shown as it is). Anything else: its text."""
+    if hasattr(said, "translated"):
+        return said.translated(_)
+    if isinstance(said, dict):
+        if said.get("template"):
+            return Msg.from_json(said).translated(_)
+        return said.get("message") or said.get("error") or ""
+    return str(said)

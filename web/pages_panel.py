@@ -228,7 +228,21 @@ def value_of(name: str, value: Any, family: str, lang: str, _) -> dict:
 
 # -- the installation as the page shows it ----------------------------------------------------------------
 def provided(spec) -> tuple[set[str], bool]:
-    """The quantities a configured device provides and whether it takes commands."""
+    """The quantities a configured device provides and whether it takes commands (kept per
+    family, model and parameters: building a driver for every device on every poll of the page
+    is the most costly part of it)."""
+    key = (spec.family, spec.model, repr(sorted(spec.params.items())))
+    if key not in _PROVIDED:
+        if len(_PROVIDED) > 1024:   # configurations come and go: stay bounded
+            _PROVIDED.clear()
+        _PROVIDED[key] = _provided(spec)
+    return _PROVIDED[key]
+
+
+_PROVIDED: dict[tuple, tuple[set[str], bool]] = {}
+
+
+def _provided(spec) -> tuple[set[str], bool]:
     try:
         driver = family_of(spec.family).driver_for(spec)
         names = {r.name for r in driver.measure_rows() + driver.status_rows()}
@@ -238,11 +252,6 @@ def provided(spec) -> tuple[set[str], bool]:
     if spec.family in ONLY_EA:
         names &= {"Ea+"}
     return names & set(QUANTITIES), commands
-
-
-def address_of(spec, fallback: str) -> str:
-    remote = spec.params.get("remote_id") if spec else None
-    return f"{spec.address}-{remote}" if remote else fallback   # 247-10005: master/slave virtual device
 
 
 def status_of(dev: dict) -> str:
@@ -284,7 +293,7 @@ class Installation:
                 spec = specs.get(d["id"])
                 names, commands = provided(spec) if spec else (set(), False)
                 dev = {"id": d["id"], "name": d["name"], "family": d["family"], "model": d.get("model"),
-                       "address": address_of(spec, str(d.get("address", ""))), "gateway": g["id"],
+                       "address": str(d.get("address", "")), "gateway": g["id"],
                        "values": copy_values(d), "read_at": d.get("read_at"), "names": names,
                        "status": d.get("status")}
                 dev["status"] = status_of(dev)

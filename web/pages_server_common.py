@@ -11,7 +11,9 @@ from wsmeasure import settings
 from wsmeasure.models import Setting, bound
 from wsmeasure.settings import ConfigError
 
+from .access import ctx
 from .box import DaemonGone
+from .i18n import core_text
 from .render import flash, render
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def field_errors(exc: ConfigError, fields: dict[str, str], default: str = "_") -
     """{form field: message} for a refusal; `fields` maps setting keys (or core field names) to
     form fields; anything else goes to the top of the form."""
     field = fields.get(exc.field) or (exc.field if exc.field in fields.values() else default)
-    return {field: exc.message}
+    return {field: core_text(ctx()._, exc)}
 
 
 def size_text(n: int | None) -> str:

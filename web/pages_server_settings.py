@@ -24,7 +24,7 @@ from wsmeasure.settings import ConfigError
 from wsmeasure.store_time import zone as load_zone
 
 from .access import ctx
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, core_text
 from .pages_server_common import (dry_run, field_errors, page_render, reload_daemon, save_settings,
                                   time_text)
 from .render import flash
@@ -226,7 +226,7 @@ def routes(app: bottle.Bottle, box) -> None:
                 if when is not None:
                     clock.set_clock(db, when, True)
             except (network.ApplyError, ConfigError) as exc:
-                problem = str(exc)
+                problem = core_text(c._, exc)
         reload_daemon(box, c)
         if problem:
             flash(c._("Saved, but the system clock could not be set: {error}").format(error=problem), "error")

@@ -13,6 +13,7 @@ from wsmeasure.ftp import UPLOAD_NAME
 
 from .access import ctx
 from .box import DaemonGone
+from .i18n import core_text
 from .pages_server_common import page_render, reload_daemon, size_text, time_text
 from .render import flash
 
@@ -142,7 +143,7 @@ def routes(app: bottle.Bottle, box) -> None:
             found = backup.restore_backup(db, box.data_dir)
         except backup.RestoreError as exc:
             log.warning("restore refused: %s", exc)
-            return backup_page({"_": str(exc)}, 400)
+            return backup_page({"_": core_text(c._, exc)}, 400)
         log.info("configuration restored by %s from %s: %s", c.user.name, UPLOAD_NAME, found)
         after = {u.id: _identity(u) for u in users.users(db)}
         for uid in set(before) | set(after):   # a session must not go on as someone else

@@ -25,6 +25,7 @@ from wsmeasure import __version__, update
 from wsmeasure.settings import ConfigError
 
 from .access import _same_origin, ctx
+from .i18n import core_text
 from .pages_server_common import page_render, size_text
 
 log = logging.getLogger(__name__)
@@ -238,7 +239,7 @@ def routes(app: bottle.Bottle, box) -> None:
             update.install_update(path)
         except ConfigError as exc:
             path.unlink(missing_ok=True)
-            return update_page({FIELD: exc.message}, 400)
+            return update_page({FIELD: core_text(c._, exc)}, 400)
         except Exception:
             path.unlink(missing_ok=True)   # a bundle that was not installed does not stay
             raise

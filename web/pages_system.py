@@ -12,6 +12,7 @@ from wsmeasure.settings import ConfigError
 
 from . import pages_system_devices, pages_system_gateways, pages_system_groupings
 from .access import ctx
+from .i18n import core_text
 from .pages_system_common import STYLES, applied
 from .render import flash, render
 
@@ -56,7 +57,7 @@ def routes(app: bottle.Bottle, box) -> None:
         try:
             settings.set(box.db, key, raw)
         except ConfigError as exc:
-            return show({key: exc.message}, {key: raw}, 400)
+            return show({key: core_text(c._, exc)}, {key: raw}, 400)
         flash(c._("Settings saved."))
         applied(box)
         bottle.redirect(request.path, 303)

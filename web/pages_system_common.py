@@ -8,9 +8,11 @@ import logging
 import bottle
 
 from wsmeasure.drivers.catalogue import families
+from wsmeasure.poller import address_label  # noqa: F401 -- the pages list devices by it
 
 from .access import ctx
 from .box import DaemonGone
+from .i18n import core_text
 from .render import flash
 
 log = logging.getLogger(__name__)
@@ -23,26 +25,19 @@ SCRIPTS = ["system.js"]
 
 
 def family_label(_, key: str) -> str:
-    """The family's name in the user's language (the catalogue's English label otherwise)."""
-    labels = {
-        "emdx3_meter": _("EMDX3 multifunction meter"),
-        "emdx3_counter": _("EMDX3 energy counter RS485"),
-        "pulse_electricity": _("Energy counter with pulse output"),
-        "pulse_water": _("Water counter with pulse output"),
-        "pulse_gas": _("Gas counter with pulse output"),
-        "ems_cx3": _("EMS CX3 measuring module"),
-        "ems_cx3_state": _("EMS CX3 state and control module"),
-        "dpx3": _("DPX3 circuit breaker (via 4 210 75)"),
-        "dmx3": _("DMX3 air circuit breaker (via 0 288 05)"),
-        "dx3": _("DX3 RCD add-on module (via 4 210 75)"),
-        "supervision": _("Power supervision system"),
-        "greenup": _("Green'Up Premium charging station"),
-        "greenup_legacy": _("Green'Up charging station (old range)"),
-        "generic": _("Other devices"),
-        "wsmeasure_virtual": _("WSMEASURE (slave web server)"),
-    }
+    """The family's name in the user's language: the catalogue's label (a message of the "core"
+    domain, web/messages.py), but for the slave box, which the pages name more plainly."""
+    if key == "wsmeasure_virtual":
+        return _("WSMEASURE (slave web server)")
     fam = families().get(key)
-    return labels.get(key) or (fam.label if fam else key)
+    return _(fam.label) if fam else key
+
+
+def model_label(_, model) -> str:
+    """A catalogue number with its description; a model known by name shows its description only."""
+    if model.cat_no.replace(" ", "").isdigit():
+        return f"{model.cat_no} · {_(model.label)}"
+    return _(model.label)
 
 
 def load_label(_, load) -> str:
@@ -59,18 +54,6 @@ def load_label(_, load) -> str:
         "gas": _("Gas"),
     }
     return labels.get(load.key or "", load.name) if load.key else load.name
-
-
-def address_label(d) -> str:
-    """As the manual shows a device: address, address-position, address-side, module-interface,
-    247-Remote ID."""
-    if d.remote_id is not None:
-        return f"{SLAVE_UNIT}-{d.remote_id}"
-    for extra in ("position", "side", "interface"):
-        value = getattr(d, extra)
-        if value is not None:
-            return f"{d.address}-{value}"
-    return str(d.address)
 
 
 def status(box) -> tuple[dict, dict]:
@@ -115,7 +98,7 @@ def test_verdict(box, what: str, ident: int) -> None:
     except DaemonGone:
         flash(c._("Test impossible: the acquisition service did not answer."), "error")
         return
-    message = answer.get("message") or answer.get("error") or ""
+    message = core_text(c._, answer)
     if answer.get("ok"):
         flash(c._("Test passed: {message}").format(message=message), "ok")
     else:

@@ -20,8 +20,10 @@ from wsmeasure.settings import ConfigError
 from wsmeasure.specs import VIRTUAL
 
 from .access import ctx
+from .i18n import core_text
 from .pages_system_common import (SCRIPTS, SLAVE_UNIT, STYLES, address_label, applied, breaker_icon,
-                                  error_field, family_label, led, load_label, status, switched, test_verdict)
+                                  error_field, family_label, led, load_label, model_label, status, switched,
+                                  test_verdict)
 from .render import flash, render
 
 FORM_FIELDS = ("model", "name", "address", "interface", "position", "concentrator", "side", "phase", "supply",
@@ -35,13 +37,6 @@ def addable(gateway) -> list:
     """The families a device of this gateway can be: virtual devices only on virtual gateways."""
     return [f for f in families().values()
             if f.addable and (f.addressing == REMOTE) == (gateway.kind == VIRTUAL)]
-
-
-def model_label(model) -> str:
-    """A catalogue number with its description; a model known by name shows its description only."""
-    if model.cat_no.replace(" ", "").isdigit():
-        return f"{model.cat_no} · {model.label}"
-    return model.label
 
 
 def form_values(device) -> dict:
@@ -83,11 +78,11 @@ def routes(app: bottle.Bottle, box) -> None:
         groups = [(g.id, g.name + ("" if g.enabled else " " + _("(disabled)")))
                   for g in groupings.groups(box.db) if g.enabled or g.id in mine]
         concentrators = [(m.cat_no, _("{cat_no} {label} ({inputs} inputs)").format(
-                              cat_no=m.cat_no, label=m.label, inputs=m.inputs))
+                              cat_no=m.cat_no, label=_(m.label), inputs=m.inputs))
                          for f in families().values() for m in f.models.values() if m.inputs]
         return dict(
             models=[("", _("Not chosen (shown as \"Configuration\")"))] + [
-                (m.cat_no, model_label(m)) for m in fam.models.values()],
+                (m.cat_no, model_label(_, m)) for m in fam.models.values()],
             model_tags=json.dumps({m.cat_no: " ".join(sorted(m.tags)) for m in fam.models.values()}),
             loads=loads, auto_load=auto_load, groups=groups, my_groups=sorted(mine),
             concentrators=[("", "—")] + concentrators,
@@ -133,7 +128,7 @@ def routes(app: bottle.Bottle, box) -> None:
         return data
 
     def refused(gateway, current, fam, exc: ConfigError, data: dict):
-        return page(gateway, current, fam, {error_field(exc, ERROR_FIELDS): exc.message}, data, 400)
+        return page(gateway, current, fam, {error_field(exc, ERROR_FIELDS): core_text(ctx()._, exc)}, data, 400)
 
     @app.get("/system/gateways/<gid:int>/devices", page="system")
     def list_devices(gid):
@@ -198,7 +193,8 @@ def routes(app: bottle.Bottle, box) -> None:
         try:
             device = installation.set_device_enabled(box.db, did, switched())
         except ConfigError as exc:
-            return page(device.gateway, device, families().get(device.family), {"_": exc.message}, status_code=400)
+            return page(device.gateway, device, families().get(device.family), {"_": core_text(c._, exc)},
+                        status_code=400)
         flash((c._("Device {name} switched ON.") if device.enabled else
                c._("Device {name} switched OFF: it is not read.")).format(name=device.name))
         applied(box)
@@ -220,7 +216,8 @@ def routes(app: bottle.Bottle, box) -> None:
         try:
             installation.delete_device(box.db, did)
         except ConfigError as exc:
-            return page(device.gateway, device, families().get(device.family), {"_": exc.message}, status_code=400)
+            return page(device.gateway, device, families().get(device.family), {"_": core_text(c._, exc)},
+                        status_code=400)
         flash(c._("Device {name} deleted.").format(name=device.name))
         applied(box)
         bottle.redirect(f"/system/gateways/{gid}/devices", 303)

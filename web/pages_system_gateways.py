@@ -13,6 +13,7 @@ from wsmeasure.settings import ConfigError
 from wsmeasure.specs import IP, LOCAL, VIRTUAL
 
 from .access import ctx
+from .i18n import core_text
 from .pages_system_common import (SCRIPTS, STYLES, address_label, applied, breaker_icon, error_field, led,
                                   status, switched, test_verdict)
 from .render import flash, render
@@ -82,7 +83,7 @@ def routes(app: bottle.Bottle, box) -> None:
         return {n: request.forms.getunicode(n, "") for n in names if n in request.forms}
 
     def refused(current, exc: ConfigError, data: dict):
-        return page(current, {error_field(exc, FIELDS): exc.message}, data, 400)
+        return page(current, {error_field(exc, FIELDS): core_text(ctx()._, exc)}, data, 400)
 
     @app.get("/system/gateways", page="system")
     def list_gateways():
@@ -147,7 +148,7 @@ def routes(app: bottle.Bottle, box) -> None:
         try:
             gw = installation.set_gateway_enabled(box.db, gid, switched())
         except ConfigError as exc:
-            return page(gw, {"_": exc.message}, status_code=400)
+            return page(gw, {"_": core_text(c._, exc)}, status_code=400)
         flash((c._("Gateway {name} switched ON.") if gw.enabled else
                c._("Gateway {name} switched OFF: its devices are not read.")).format(name=gw.name))
         applied(box)
@@ -168,7 +169,7 @@ def routes(app: bottle.Bottle, box) -> None:
         try:
             installation.delete_gateway(box.db, gid)
         except ConfigError as exc:
-            return page(gw, {"_": exc.message}, status_code=400)
+            return page(gw, {"_": core_text(c._, exc)}, status_code=400)
         flash(c._("Gateway {name} deleted.").format(name=gw.name))
         applied(box)
         bottle.redirect("/system/gateways", 303)

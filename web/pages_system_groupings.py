@@ -16,6 +16,7 @@ from wsmeasure.groupings import MAX_USER_LOADS, USER
 from wsmeasure.settings import ConfigError
 
 from .access import ctx
+from .i18n import core_text
 from .pages_system_common import STYLES, applied, error_field, load_label, switched
 from .render import flash, render
 
@@ -107,7 +108,7 @@ def _routes(app: bottle.Bottle, box, key: str, kind: Kind) -> None:
         return {k: request.forms.getunicode(k, "") for k in FIELDS if k in request.forms}
 
     def refused(current, exc: ConfigError, data: dict):
-        return page(current, {error_field(exc, FIELDS): exc.message}, data, 400)
+        return page(current, {error_field(exc, FIELDS): core_text(ctx()._, exc)}, data, 400)
 
     def done(message: str, target: str):
         flash(message)
@@ -164,7 +165,7 @@ def _routes(app: bottle.Bottle, box, key: str, kind: Kind) -> None:
         try:
             row = kind.set_enabled(box.db, rid, switched())
         except ConfigError as exc:
-            return page(row, {"_": exc.message}, status_code=400)
+            return page(row, {"_": core_text(c._, exc)}, status_code=400)
         done((c._("{name} enabled.") if row.enabled else c._("{name} disabled.")).format(name=label(row)),
              f"{base}/{rid}")
 
@@ -175,5 +176,5 @@ def _routes(app: bottle.Bottle, box, key: str, kind: Kind) -> None:
         try:
             kind.erase(box.db, rid)
         except ConfigError as exc:
-            return page(row, {"_": exc.message}, status_code=400)
+            return page(row, {"_": core_text(c._, exc)}, status_code=400)
         done(c._("{name} erased.").format(name=label(row)), base)

@@ -10,6 +10,7 @@ from wsmeasure import users
 from wsmeasure.settings import ConfigError
 
 from .access import ctx
+from .i18n import core_text
 from .render import flash, render
 
 FIELDS = ("name", "pin", "puk", "pages", "enabled")
@@ -37,7 +38,7 @@ def routes(app: bottle.Bottle, box) -> None:
     def refused(current, exc: ConfigError, data: dict):
         field = exc.field if exc.field in FIELDS else "_"
         data = {k: v for k, v in data.items() if k not in ("pin", "puk")}   # never echo codes back
-        return page(current, {field: exc.message}, data, status=400)
+        return page(current, {field: core_text(ctx()._, exc)}, data, status=400)
 
     @app.get("/server/users", page="users")
     def list_users():
@@ -91,7 +92,7 @@ def routes(app: bottle.Bottle, box) -> None:
         try:
             users.erase_user(box.db, uid)
         except ConfigError as exc:
-            return page(u, {"_": exc.message}, status=400)
+            return page(u, {"_": core_text(c._, exc)}, status=400)
         box.sessions.drop_user(uid)
         flash(c._("User {name} erased.").format(name=u.name))
         bottle.redirect("/server/users", 303)

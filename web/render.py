@@ -13,6 +13,9 @@ from . import forms
 from .i18n import LANGUAGES, html_lang
 
 VIEWS = str(Path(__file__).parent / "views")
+# one list for good: bottle caches compiled templates by id(lookup), so a new list per call
+# would compile every template again on every request and keep each copy (a leak)
+LOOKUP = [VIEWS]
 STATIC_VERSION = __version__   # static URLs carry it: browsers may cache them a day, updates still show
 
 
@@ -27,7 +30,7 @@ def render(name: str, **values) -> str:
                   static=lambda p: f"/static/{p}?v={STATIC_VERSION}", version=__version__,
                   title="", back=None, errors={}, data={})
     common.update(values)
-    return bottle.template(name, template_lookup=[VIEWS], **common)
+    return bottle.template(name, template_lookup=LOOKUP, **common)
 
 
 def flash(message: str, kind: str = "ok") -> None:
