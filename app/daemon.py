@@ -72,6 +72,7 @@ class Daemon:
         self.gateway = None      # the Modbus TCP server (RS485 gateway and unit 247), when ON
         self.remote: dict[int, tuple] = {}   # IP and virtual gateways: id -> (key, line, bus, poller, task)
         self.pushed: dict[int, int] = {}     # frame interval last synchronised to each IP gateway (ms)
+        self.background: set[asyncio.Task] = set()   # one-shot jobs (frame interval pushes)
         self.pending = []        # slot records closed but not yet in data.db (a full disk...)
         self.record_task: asyncio.Task | None = None
         self.record_error: str | None = None
@@ -119,6 +120,8 @@ class Daemon:
             await asyncio.get_running_loop().run_in_executor(None, self.web.stop)
         if self.gateway:
             await self.gateway.close()
+        for task in list(self.background):
+            await cancel(task)
         for gid in list(self.remote):
             await self._stop_remote(gid)
         await self._close_bus()
@@ -371,7 +374,9 @@ class Daemon:
             ms = frame_interval_ms(user_ms, True, poller.gateway.has_greenup)
             if sync and specs[gid].kind == IP and self.pushed.get(gid) != ms:
                 self.pushed[gid] = ms
-                asyncio.get_running_loop().create_task(self._push_frame_interval(gid, bus, ms))
+                task = asyncio.get_running_loop().create_task(self._push_frame_interval(gid, bus, ms))
+                self.background.add(task)   # a reference, so it is not collected; cancelled at stop
+                task.add_done_callback(self.background.discard)
 
     async def _stop_remote(self, gid: int) -> None:
         _key, line, bus, _poller, task = self.remote.pop(gid)

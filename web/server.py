@@ -81,6 +81,15 @@ def redirect_app(https_port: int):
     return app
 
 
+def _error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    """cheroot's complaints into our log. A browser that drops the handshake because it does
+    not trust the self-signed certificate yet is normal on this box: debug, not a journal line
+    per page load."""
+    if "TLS" in str(msg) or "SSL" in str(msg):
+        level = logging.DEBUG
+    log.log(level, "%s", msg, exc_info=traceback)
+
+
 class WebServer:
     def __init__(self, app, data_dir: Path, host: str, https_port: int, http_port: int):
         self.app, self.data_dir, self.host = app, Path(data_dir), host
@@ -102,6 +111,7 @@ class WebServer:
         http = wsgi.Server((self.host, self.http_port), redirect_app(self.https_port), numthreads=1,
                            server_name="wsmeasure", timeout=10)
         for name, server in (("https", https), ("http", http)):
+            server.error_log = _error_log
             server.prepare()   # binds now: a busy port fails the start, not a thread later
             thread = threading.Thread(target=server.serve, name=f"web-{name}", daemon=True)
             thread.start()
