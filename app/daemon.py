@@ -197,12 +197,23 @@ class Daemon:
         self.recorder = Recorder(self._slot_s(), zone(tz_name), counter_state=self.store.counter_state(),
                                  moduli=self._moduli(), stored_until=self.store.stored_until())
         self.device_keys = self._device_keys()
+        self.pricer = self._pricer()
         self.csv_seps = (settings.get(self.db, "csv.field_separator"), settings.get(self.db, "csv.decimal_separator"))
         self.history = History(self.history_dir, *self.csv_seps, zone(tz_name))
         self.installation = installation_from_config(self.db)
         await self._repair_history()
         self.last_retain = 0.0
         self.record_task = asyncio.get_running_loop().create_task(self._record(), name="recorder")
+
+    def _pricer(self):
+        """The tariffs and cost rules as they are now: the writer prices the next slots with them."""
+        from .tariffs import Pricer, pricer
+
+        try:
+            return pricer(self.db)
+        except Exception:  # noqa: BLE001 -- a broken bill configuration must not stop the recording
+            log.exception("cost rules not read: the next slots are recorded without costs")
+            return Pricer()
 
     async def _in_writer(self, func, *args):
         return await asyncio.get_running_loop().run_in_executor(self.writer, func, *args)
@@ -242,7 +253,8 @@ class Daemon:
     async def _flush(self) -> None:
         records = list(self.pending)
         try:
-            written = await self._in_writer(self.store.write_slot, records, self.recorder.counter_state(after=records))
+            written = await self._in_writer(self.store.write_slot, records, self.recorder.counter_state(after=records),
+                                            self.pricer or None)
         except (OSError, sqlite3.Error) as exc:
             if self.record_error is None:
                 log.error("cannot write the measurements to data.db (%s); %d records wait in memory and "
@@ -277,6 +289,7 @@ class Daemon:
                 self.writer.submit(self.store.forget_stats, ident)
         self.device_keys = keys
         self.recorder.moduli = self._moduli()
+        self.pricer = self._pricer()   # a new object: the writer keeps the one it was handed
         self.installation = installation_from_config(self.db)
         if settings.get(self.db, "time.zone") != self.tz_name:
             log.warning("time zone changed to %r: the history is cut at its midnights after the next restart",

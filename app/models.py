@@ -1,6 +1,8 @@
-"""The tables of config.db: settings and the installation (gateways, devices, loads, groups, panel boards).
+"""The tables of config.db: settings and the installation (gateways, devices, loads, groups, panel boards),
+and the bill of consumptions (tariffs, their prices, cost rules).
 
-The rules live in `installation.py`, `device_fields.py`, `groupings.py` and `settings.py`; these classes only say what is stored.
+The rules live in `installation.py`, `device_fields.py`, `groupings.py`, `tariffs.py` and `settings.py`; these
+classes only say what is stored.
 Models are bound to a database by `db.open_config`; `bound(db)` runs code against another
 open config.db in the same process (a test's second connection, a restore check).
 
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 
-from peewee import (BooleanField, CharField, CompositeKey, FloatField, ForeignKeyField, IntegerField,
-                    Model, TextField)
+from peewee import (BooleanField, CharField, CompositeKey, DateField, FloatField, ForeignKeyField,
+                    IntegerField, Model, TextField)
 from playhouse.sqlite_ext import AutoIncrementField
 
 SCHEMA_VERSION = 1   # PRAGMA user_version; bump with a migration step in db.py
@@ -132,7 +134,53 @@ class DeviceGroup(Base):
         primary_key = CompositeKey("device", "group")
 
 
-MODELS = (Setting, PanelBoard, Load, MeasureGroup, Gateway, Device, DeviceGroup, User)
+class Tariff(Base):
+    """A tariff of one energy kind (manual 7.16.3): up to 5 live ones per kind, each with up to 5
+    dated prices. "Deleting" one only marks it: the costs priced with it stay in data.db under
+    `cost:<id>` and the pages still name and colour them (tariffs.py)."""
+
+    id = AutoIncrementField()
+    kind = CharField()                        # electricity / gas / water (tariffs.KINDS)
+    name = CharField(max_length=NAME_MAX, collation="NOCASE")   # unique per kind among the live ones
+    colour = CharField(max_length=7)          # "#rrggbb": histograms and charts
+    deleted = BooleanField(default=False)
+
+
+Tariff.add_index(Tariff.index(Tariff.kind, Tariff.name, unique=True, where=(Tariff.deleted == False),  # noqa: E712
+                              name="tariff_live_name_per_kind"))
+
+
+class TariffPrice(Base):
+    """One price of a tariff, valid from a date (None: a tariff's only price, valid always)."""
+
+    tariff = ForeignKeyField(Tariff, on_delete="CASCADE", backref="prices")
+    valid_from = DateField(null=True)
+    price = IntegerField()                    # 1e-5 of the currency per kWh (electricity) or per m3 (gas, water)
+
+
+class CostRule(Base):
+    """A cost rule (manual 7.16.3): which tariff prices a slot, evaluated top-down per kind by
+    `position`; the DEFAULT rule of a kind (is_default) is always last and always holds."""
+
+    id = AutoIncrementField()
+    kind = CharField()
+    position = IntegerField(default=0)
+    is_default = BooleanField(default=False)
+    tariff = ForeignKeyField(Tariff, null=True, on_delete="RESTRICT", backref="rules")   # None: no cost
+    date_from = DateField(null=True)          # validity: None = always; date_to None = that day only
+    date_to = DateField(null=True)
+    repeat = BooleanField(default=False)      # the period's days and months, every year
+    time_from = IntegerField(default=0)       # time frame, minutes after local midnight, both ends
+    time_to = IntegerField(default=1439)      # included (00:00-18:59); time_from > time_to crosses midnight
+    weekdays = IntegerField(default=127)      # bit 0 Monday ... bit 6 Sunday
+
+
+CostRule.add_index(CostRule.index(CostRule.kind, unique=True, where=(CostRule.is_default == True),  # noqa: E712
+                                  name="cost_rule_one_default_per_kind"))
+
+
+MODELS = (Setting, PanelBoard, Load, MeasureGroup, Gateway, Device, DeviceGroup, User, Tariff, TariffPrice,
+          CostRule)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from .messages import Msg, reason
@@ -236,6 +237,41 @@ host.allowed = f"a host name (letters, digits, dots, hyphens; at most {HOST_MAX}
 language.allowed = ", ".join(LANGUAGES)
 
 
+# -- bill of consumptions (manual 7.16.3) ------------------------------------------------------------
+def currency_code(raw: str) -> str:
+    """An ISO 4217 code of a currency in use (app/currencies.py), any case; stored in capitals."""
+    from .currencies import MINOR_UNITS
+
+    text = str(raw).strip().upper()
+    if text not in MINOR_UNITS:
+        raise ValueError(Msg('"{raw}" is not the ISO 4217 code of a currency in use, like EUR, USD or GBP',
+                             raw=raw))
+    return text
+
+
+GAS_FACTOR_MAX = 20
+GAS_FACTOR_DECIMALS = 5
+
+
+def kwh_per_m3(raw: str) -> Decimal:
+    """The gas conversion factor: a decimal number above 0, at most 20, up to 5 decimals (comma or point)."""
+    text = str(raw).strip().replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not 0 < value <= GAS_FACTOR_MAX \
+            or -value.normalize().as_tuple().exponent > GAS_FACTOR_DECIMALS:
+        raise ValueError(Msg('"{raw}" is not allowed; allowed: a number above 0 and at most {max} kWh/m3, '
+                             "with up to {decimals} decimals", raw=raw, max=GAS_FACTOR_MAX,
+                             decimals=GAS_FACTOR_DECIMALS))
+    return Decimal(f"{value.normalize():f}")   # canonical: "10.55", never "1.055E+1"
+
+
+currency_code.allowed = "an ISO 4217 code of a currency in use, like EUR"
+kwh_per_m3.allowed = f"above 0 to {GAS_FACTOR_MAX} kWh/m3, up to {GAS_FACTOR_DECIMALS} decimals"
+
+
 boolean.allowed = "on, off"
 time_zone.allowed = 'an IANA time zone like Europe/Paris, or "" for the system\'s'
 port_range.allowed = "first-last, e.g. 60000-60099"
@@ -337,6 +373,10 @@ SETTINGS: tuple[Row, ...] = (
         '"Sync device time": EMS CX3 interface clocks checked each hour, set when 10 min off (release notes)'),
     Row("language.default", "en", language, "default language of the web pages, from the next login (7.11.1)"),
     Row("web.session_idle_min", "15", whole(2, 240, "min"), "a web session idle this long is closed"),
+    Row("bill.currency", "EUR", currency_code,
+        "currency of the costs: the ISO 4217 code (7.16.3); stored costs are not converted when it changes"),
+    Row("bill.gas_kwh_per_m3", "10.55", kwh_per_m3,
+        "gas conversion factor, kWh per m3, from the gas supplier: gas shown also in equivalent kWh (7.16.3)"),
     Row("recorder.slot_s", "0", whole(0, 3600, "s"),
         "developers and tests only: slot length in seconds, overriding sample_rate_min when not 0"),
     Row("virtual.paced", "off", boolean, "virtual installation: bytes paced at the baud rate like a real line"),

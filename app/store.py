@@ -10,6 +10,8 @@ Layout (docs/history.md has the why):
   energy_slot     (ts, device, qty) -> delta, idx, since
   energy_hour/day/month/year  (ts, device, qty) -> delta      rollups, same transaction
   counter_state   (device, qty) -> idx, t         the recorder's baselines: its restart state
+  (costs: quantities "cost:<tariff id>" in energy_slot and the rollups, priced when a slot is
+   written: write_slot's `pricer`, app/tariffs.py, docs/costs.md)
   stat            (device, kind, level, ts) -> layout, data   packed stats/states, budgeted
   layout, quantity, meta                          names stored once; floors and versions
 """
@@ -22,8 +24,9 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from . import store_stats as st
 from .records import Counter, SlotRecord
@@ -69,6 +72,12 @@ SCHEMA = (
     "CREATE UNIQUE INDEX IF NOT EXISTS stat_key ON stat (device, kind, level, ts)",
 )
 SLOT_FLOOR = "slot_floor"   # meta: slots older than this were let go; a write there cannot be checked
+# Derived, counter-like quantities: costs in millionths of the currency, "cost:<tariff id>", priced
+# from the counters when a slot is written. Summed like energies; no index of their own (idx 0),
+# never in the counter state, in slot_records only when asked for.
+COST_PREFIX = "cost:"
+# (record, its slot's local start) -> {"cost:<id>": Counter(cost, 0, since)}: app/tariffs.Pricer
+Pricer = Callable[[SlotRecord, datetime], Mapping[str, Counter]]
 
 
 class Written(NamedTuple):
@@ -217,15 +226,20 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------------
     def write_slot(self, records: Iterable[SlotRecord],
-                   counter_state: Mapping[int, Mapping[str, tuple[int, int]]] | None = None) -> Written:
+                   counter_state: Mapping[int, Mapping[str, tuple[int, int]]] | None = None,
+                   pricer: Pricer | None = None) -> Written:
         """Store the records of a slot (or of several) in ONE transaction: ledger, counters and
-        their rollups, stats, states, and the counter state. A (device, ts) already in the ledger
-        is skipped whole, so a retry or a replay never counts twice.
+        their rollups, costs, stats, states, and the counter state. A (device, ts) already in the
+        ledger is skipped whole (its costs too), so a retry or a replay never counts twice.
 
         `counter_state` is the recorder's {device: {counter: (index, epoch read)}} once these
         records are stored: it replaces the stored one, in the same transaction, so that a restart
         resumes from exactly what data.db holds. Without it, each counter's index of the newest
-        slot written is kept."""
+        slot written is kept.
+
+        `pricer(record, local start)` gives the costs of each record stored now ("cost:<id>"
+        quantities, app/tariffs.Pricer): written as counters with their rollups. A pricer that
+        fails costs that record nothing: the energies are written all the same."""
         records = list(records)
         with self._transaction():
             c = self.conn
@@ -246,7 +260,7 @@ class Store:
             if fresh:
                 c.executemany("INSERT INTO slot (ts, device, slot_s) VALUES (?, ?, ?)",
                               [(r.ts, r.device_id, r.slot_s) for r in fresh])
-                self._write_counters(fresh, derive_state=counter_state is None)
+                self._write_counters(fresh, derive_state=counter_state is None, pricer=pricer)
                 self._write_stats(fresh)
             if counter_state is not None:
                 c.execute("DELETE FROM counter_state")
@@ -255,16 +269,26 @@ class Store:
                                for dev, counters in counter_state.items() for name, (i, t) in counters.items()])
         return Written(len(fresh), already, too_old)
 
-    def _write_counters(self, records: list[SlotRecord], derive_state: bool) -> None:
+    def _costs(self, pricer: Pricer, r: SlotRecord) -> Mapping[str, Counter]:
+        try:
+            costs = pricer(r, datetime.fromtimestamp(r.ts, self.tz))
+        except Exception:   # noqa: BLE001 -- costs must never keep the energies from being recorded
+            log.exception("data.db: device %s slot %s not priced", r.device_id, r.ts)
+            return {}
+        return {name: k for name, k in costs.items() if name.startswith(COST_PREFIX)}
+
+    def _write_counters(self, records: list[SlotRecord], derive_state: bool, pricer: Pricer | None = None) -> None:
         c = self.conn
         fine, state = [], []
         sums: list[dict] = [defaultdict(int) for _ in LEVELS]   # level -> (bucket, device, qty) -> delta
         for r in records:
             starts = self._bucket_starts(r.ts)
-            for name, k in r.counters.items():
+            costs = self._costs(pricer, r) if pricer and r.counters else {}
+            for name, k in (*r.counters.items(), *costs.items()):
                 qid = self._qty_id(name)
                 fine.append((r.ts, r.device_id, qid, k.delta, k.index, k.since))
-                state.append((r.device_id, qid, k.index, r.ts))
+                if name not in costs:
+                    state.append((r.device_id, qid, k.index, r.ts))
                 for level in LEVELS[1:]:
                     sums[level][starts[level], r.device_id, qid] += k.delta
         if not fine:
@@ -450,9 +474,12 @@ class Store:
                 "SELECT names FROM layout WHERE id = ?", (layout,)).fetchone()[0].split())
         return names
 
-    def slot_records(self, start: int, end: int, devices: Iterable[int] | None = None) -> list[SlotRecord]:
+    def slot_records(self, start: int, end: int, devices: Iterable[int] | None = None,
+                     costs: bool = False) -> list[SlotRecord]:
         """The SlotRecords of [start, end) as far as the slot level still holds them (CSV rebuilds):
-        counters until the slot horizon, stats until the budget folded them."""
+        counters until the slot horizon, stats until the budget folded them. The recorder's
+        records as they were written: the "cost:<id>" rows priced with them only with costs=True
+        (as counters with index 0)."""
         wanted = None if devices is None else set(devices)
         names = dict((v, k) for k, v in self.conn.execute("SELECT name, id FROM quantity"))
         recs: dict[tuple[int, int], SlotRecord] = {}
@@ -462,7 +489,7 @@ class Store:
                 recs[ts, device] = SlotRecord(device, ts, slot_s)
         for ts, device, qid, delta, idx, since in self.conn.execute(
                 "SELECT ts, device, qty, delta, idx, since FROM energy_slot WHERE ts >= ? AND ts < ?", (start, end)):
-            if (ts, device) in recs:
+            if (ts, device) in recs and (costs or not names[qid].startswith(COST_PREFIX)):
                 recs[ts, device].counters[names[qid]] = Counter(delta, idx, since)
         for device in {d for _, d in recs}:
             for row in self.stat_rows(device, start, end):

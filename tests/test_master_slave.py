@@ -20,7 +20,7 @@ BASE = 20000 + os.getpid() % 1000 * 10
 def start(data_dir, offset):
     proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run",
                              "--port-offset", str(offset)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: proc.poll() is not None or control.notify(data_dir, "status"))
+    wait_for(lambda: proc.poll() is not None or control.notify(data_dir, "status"), timeout=60)
     assert proc.poll() is None
     return proc
 
@@ -51,14 +51,14 @@ def test_a_master_reads_a_slave_box(tmp_path):
     master = start(master_dir, BASE + 1)
     try:
         # energies recorded by the slave reach the master as 64-bit Wh counters
-        d, status = wait_for(lambda: (r := device(master_dir, total.id))[0]["values"].get("Ea+") and r, timeout=30)
+        d, status = wait_for(lambda: (r := device(master_dir, total.id))[0]["values"].get("Ea+") and r, timeout=60)
         assert d["status"] == "on" and d["values"]["Ea+"] > 0
         assert device(master_dir, meter.id)[0]["status"] == "on"
         # the slave's own meter, polled by the master through the slave's gateway
-        r, _ = wait_for(lambda: (r := device(master_dir, remote.id))[0]["values"].get("V1") and r, timeout=30)
+        r, _ = wait_for(lambda: (r := device(master_dir, remote.id))[0]["values"].get("V1") and r, timeout=60)
         assert 220 < r["values"]["V1"] < 240 and r["status"] == "on"
         # sync frame interval (ON by default): a gateway with a Green'Up station keeps 200 ms
-        wait_for(lambda: control.request(slave_dir, "status")["rs485"]["frame_interval_ms"] == 200, timeout=30)
+        wait_for(lambda: control.request(slave_dir, "status")["rs485"]["frame_interval_ms"] == 200, timeout=60)
         assert cli(slave_dir, "config", "get", "serial.frame_interval_ms").stdout.strip() == "200"
         gws = {g["name"]: g for g in status["gateways"]}
         assert gws["Slave box"]["status"] == "on"
@@ -66,7 +66,7 @@ def test_a_master_reads_a_slave_box(tmp_path):
         assert "1 of 2 addresses answer" in test.stdout  # the meter; no station on the slave's bus
         # the slave stops answering Modbus TCP: the master says so
         cli(slave_dir, "config", "set", "modbus_tcp.enabled", "off")
-        wait_for(lambda: device(master_dir, remote.id)[0]["status"] == "error", timeout=30)
+        wait_for(lambda: device(master_dir, remote.id)[0]["status"] == "error", timeout=60)
         failed = cli(master_dir, "test", "gateway", str(gw.id), check=False)
         assert failed.returncode == 1 and "127.0.0.1" in failed.stdout
     finally:

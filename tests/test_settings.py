@@ -6,6 +6,7 @@ import json
 import socket
 import sqlite3
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,8 @@ MANUAL_DEFAULTS = [
     ("time.sync_devices", False),
     ("language.default", "en"),
     ("web.session_idle_min", 15),
+    ("bill.currency", "EUR"),
+    ("bill.gas_kwh_per_m3", Decimal("10.55")),
     ("recorder.slot_s", 0),
     ("virtual.paced", False),
     ("virtual.seeded", False),

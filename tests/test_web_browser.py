@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from web import FACTORY, box  # noqa: F401
+from web import browser_login, box  # noqa: F401
 
 from wsmeasure import installation
 
@@ -15,13 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def log_in(page, box, name="installer"):
-    pin, puk = FACTORY[name]
-    page.goto(box.https + "/login")
-    page.fill("#f-pin", pin)
-    page.click("button.primary")
-    page.fill("#f-puk", puk)
-    page.click("button.primary")
-    page.wait_for_url(box.https + "/")
+    browser_login(page, box, name)
 
 
 def add_meter_and_watch_it(page, box, address: int, name: str):

@@ -75,7 +75,8 @@ class RunningBox:
 
 
 def port_offset(salt: int = 0) -> int:
-    return 20000 + (os.getpid() * 7 + salt * 37) % 3000 * 10
+    # 30000..48990: away from the offsets of test_daemon / test_master_slave (10000..29990)
+    return 30000 + (os.getpid() * 7 + salt * 37) % 1900 * 10
 
 
 def browser_for(app):
@@ -100,6 +101,17 @@ def login(app, name: str = "administrator", pin: str | None = None, puk: str | N
     done = web.post("/login/puk", {"csrf": csrf_of(page), "puk": puk})
     assert done.status_int == 303, done.text
     return web
+
+
+def browser_login(page, box, name: str = "installer") -> None:
+    """Log in through the login page of a real browser (Playwright page) with the factory codes."""
+    pin, puk = FACTORY[name]
+    page.goto(box.https + "/login")
+    page.fill("#f-pin", pin)
+    page.click("button.primary")
+    page.fill("#f-puk", puk)
+    page.click("button.primary")
+    page.wait_for_url(box.https + "/")
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,15 @@ import bottle
 
 from wsmeasure import users
 
-from . import pages_access, pages_home, pages_panel, pages_server, pages_system, pages_users
+from . import (pages_access, pages_bill, pages_consumptions, pages_home, pages_panel, pages_reports, pages_server,
+               pages_system, pages_users)
 from .access import AccessPlugin, ctx, secure_headers
 
 log = logging.getLogger(__name__)
 
 # each module: routes(app, box); every route names its page (access.py)
-PAGE_MODULES = [pages_access, pages_home, pages_users, pages_system, pages_panel, pages_server]
-
+PAGE_MODULES = [pages_access, pages_home, pages_users, pages_system, pages_bill, pages_panel, pages_consumptions,
+                pages_server, pages_reports]
 
 
 def make_app(box) -> bottle.Bottle:

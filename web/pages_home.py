@@ -14,6 +14,8 @@ ENTRY = {
     "server": "/server",
     "system": "/system",
     "panel": "/panel",
+    "consumptions": "/consumptions",
+    "reports": "/reports",
 }
 
 

@@ -33,6 +33,7 @@ def routes(app: bottle.Bottle, box) -> None:
              c._("The gateways, and the devices on each of them.")),
             ("/system/boards", c._("Loads, groups and panel boards"),
              c._("How the installation is described: panel boards, loads and measure groups.")),
+            ("/system/bill", c._("Bill of consumptions"), c._("Currency, tariffs and cost rules of electricity, gas and water.")),
             ("/system/sample-rate", c._("Data sample rate"),
              c._("How often consumptions and statistics are recorded.")),
             ("/system/advanced", c._("Advanced configuration"),
