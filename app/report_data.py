@@ -44,7 +44,7 @@ from .aggregates import MONTH_VIEW, YEAR_VIEW, Members, View, previous, view
 from .history_format import BOM, DATE_HEADER, OFFSET_HEADER, CsvFormat, stamp
 from .messages import Msg
 from .settings import ConfigError
-from .store import ENERGY_TABLES, Store
+from .store import Store
 from .store_time import DAY, HOUR, SLOT, bucket_start, next_start, starts
 
 KINDS = tariffs.KINDS                                                # electricity, gas, water
@@ -185,20 +185,13 @@ def check(store: Store, choice: Download, now: float) -> Download:
         raise ConfigError("start", HORIZON_REFUSALS[level], days=store.horizons[level], date=first.isoformat())
     if choice.resolution == "15min":
         lo, hi = _midnight(store.tz, choice.start), _midnight(store.tz, end + timedelta(days=1))
-        longest = max(slot_lengths(store, lo, hi).values(), default=0)
+        longest = max(store.slot_lengths(lo, hi).values(), default=0)
         if longest > QUARTER_S:
             raise ConfigError("resolution", "this period was recorded every {minutes} minutes, more coarsely "
                                             "than 15 minutes: choose the 1-hour or 1-day resolution",
                               minutes=longest // 60)
     return Download(choice.list_type, list(choice.items), choice.start, end, choice.resolution,
                     choice.costs, choice.currency)
-
-
-def slot_lengths(store: Store, lo: int, hi: int) -> dict[int, int]:
-    """{slot start: length in s} of the slots of [lo, hi), from the ledger (a read of the slot table:
-    Store has no call for it; every device of one slot start has the same length)."""
-    return dict(store.conn.execute("SELECT ts, max(slot_s) FROM slot WHERE ts >= ? AND ts < ? GROUP BY ts",
-                                   (lo, hi)))
 
 
 # -- rows ---------------------------------------------------------------------------------------------
@@ -255,7 +248,7 @@ def sums_each(store: Store, level: int, lo: int, hi: int, selections: Sequence[M
     """What Store.sums gives for each selection (buckets where no member recorded anything are
     absent), read in one pass over the level's table instead of one per selection: a 40-day
     15-minute download of 32 devices scanned the slot rows 32 times (2.5 s here, far more on
-    the box). Reads the energy tables of store.py's schema, like `slot_lengths`."""
+    the box)."""
     wanted: dict[tuple[int, str], list[int]] = defaultdict(list)
     for i, sel in enumerate(selections):
         for name, devices in sel.items():
@@ -264,16 +257,8 @@ def sums_each(store: Store, level: int, lo: int, hi: int, selections: Sequence[M
     out: list[dict[int, int]] = [{} for _ in selections]
     if not wanted:
         return out
-    names = sorted({name for _, name in wanted})
-    qty = dict(store.conn.execute(f"SELECT id, name FROM quantity WHERE name IN ({','.join('?' * len(names))})",
-                                  names))
-    if not qty:
-        return out
-    devices = sorted({d for d, _ in wanted})
-    sql = (f"SELECT ts, device, qty, delta FROM {ENERGY_TABLES[level]} WHERE ts >= ? AND ts < ?"
-           f" AND qty IN ({','.join('?' * len(qty))}) AND device IN ({','.join('?' * len(devices))})")
-    for ts, device, qid, delta in store.conn.execute(sql, (lo, hi, *qty, *devices)):
-        for i in wanted.get((device, qty[qid]), ()):
+    for ts, device, name, delta in store.deltas(level, lo, hi, {n for _, n in wanted}, {d for d, _ in wanted}):
+        for i in wanted[device, name]:
             col = out[i]
             col[ts] = col.get(ts, 0) + delta
     return out
@@ -286,7 +271,7 @@ def _columns(store: Store, level_name: str, lo: int, hi: int, edges: list[int] |
     columns = sums_each(store, level, lo, hi, selections)
     if level != SLOT:
         return columns
-    lengths = slot_lengths(store, lo, hi)
+    lengths = store.slot_lengths(lo, hi)
     plan = _plan(lengths, edges)
     return [_spread(col, lengths, plan) for col in columns]
 

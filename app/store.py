@@ -451,6 +451,25 @@ class Store:
                f" AND ({' OR '.join(clauses)}) GROUP BY ts")
         return dict(self.conn.execute(sql, args))
 
+    def deltas(self, level: int, start: int, end: int, names: Iterable[str],
+               devices: Iterable[int]) -> Iterator[tuple[int, int, str, int]]:
+        """(bucket start, device, quantity, delta) rows of `level` over [start, end) for these
+        quantities and devices, in one pass (a download of many columns reads the table once)."""
+        qids = {qid: name for name in set(names) if (qid := self._qty_id_read(name)) is not None}
+        devices = sorted(set(devices))
+        if not qids or not devices:
+            return
+        sql = (f"SELECT ts, device, qty, delta FROM {ENERGY_TABLES[level]} WHERE ts >= ? AND ts < ?"
+               f" AND qty IN ({','.join('?' * len(qids))}) AND device IN ({','.join('?' * len(devices))})")
+        for ts, device, qid, delta in self.conn.execute(sql, (start, end, *qids, *devices)):
+            yield ts, device, qids[qid], delta
+
+    def slot_lengths(self, start: int, end: int) -> dict[int, int]:
+        """{slot start: length in s} of the slots of [start, end), from the ledger (every device of
+        one slot start has the same length)."""
+        return dict(self.conn.execute("SELECT ts, max(slot_s) FROM slot WHERE ts >= ? AND ts < ? GROUP BY ts",
+                                      (start, end)))
+
     def _qty_id_read(self, name: str) -> int | None:
         if name not in self._qty:   # a reader opened before the writer met this quantity
             row = self.conn.execute("SELECT id FROM quantity WHERE name = ?", (name,)).fetchone()
