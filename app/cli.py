@@ -44,6 +44,20 @@ def parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help='the "Test" button: test a device or a gateway by its ID')
     test.add_argument("what", choices=("device", "gateway"))
     test.add_argument("id", type=int)
+
+    update = sub.add_parser("update", help="software update (manual 7.10): install a signed bundle, show the slots")
+    update.add_argument("--root", type=Path, default=None, help="the box's root prefix (default: /)")
+    actions = update.add_subparsers(dest="action", required=True)
+    install = actions.add_parser("install", help="verify a bundle and install it into the inactive slot (as root)")
+    install.add_argument("file", nargs="?", help='the bundle; "-": read it from standard input (over ssh)')
+    install.add_argument("--queued", action="store_true",
+                         help="install the bundle the Software update page queued (the root updater unit)")
+    install.add_argument("--force", action="store_true", help="also install the same or an older version")
+    install.add_argument("--dry-run", action="store_true", help="verify only")
+    install.add_argument("--no-restart", action="store_true", help="do not restart wsmeasure.service after it")
+    state = actions.add_parser("status", help="the slots, the version on trial and the last updates (JSON)")
+    for action in (install, state):   # --root also after the action
+        action.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="the box's root prefix (default: /)")
     return p
 
 
@@ -62,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import configcli
 
         return configcli.main(args.args, data_dir)
+    if args.command == "update":
+        from . import update
+
+        return update.command(args, args.data_dir)
     from . import control
 
     try:

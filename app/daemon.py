@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import __version__, control, settings
+from . import __version__, control, sdnotify, settings
 from .aio import cancel
 from .backup import auto_backup, auto_backup_due
 from .bus import Bus
@@ -100,16 +100,36 @@ class Daemon:
         self.control = await control.serve(self.data_dir, self.handle)
         self._start_web()
         log.info("wsmeasure %s running on %s; ports %s", __version__, self.data_dir, self.ports)
+        # a version just installed by a software update is kept once it has run well (update.py)
+        from .update import confirm_when_healthy
+
+        confirm = asyncio.get_running_loop().create_task(confirm_when_healthy(self.data_dir, self._healthy),
+                                                         name="update-confirm")
+        self.background.add(confirm)   # cancelled at stop
+        confirm.add_done_callback(self.background.discard)
+
+    def _healthy(self) -> bool:
+        """For the update's mark good: pages started, the recording loop alive, the RS485 poll loop
+        alive and past its first cycle (a box whose port is missing counts: not the version's fault)."""
+        return (self.web is not None and self.record_task is not None and not self.record_task.done()
+                and (self.poll_task is None or (not self.poll_task.done() and self.poller.cycles > 0)))
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):  # a SIGTERM during start-up stops cleanly after it
             loop.add_signal_handler(sig, self.stopping.set)
-        await self.start()
+        # systemd (Type=notify): pings from this loop from the first moment, READY once serving
+        watchdog = sdnotify.start_watchdog()
         try:
-            await self.stopping.wait()
+            await self.start()
+            sdnotify.ready(f"serving; HTTPS on port {self.ports['https']}")
+            try:
+                await self.stopping.wait()
+            finally:
+                sdnotify.stopping()
+                await self.stop()
         finally:
-            await self.stop()
+            await cancel(watchdog)
 
     async def stop(self) -> None:
         log.info("stopping")

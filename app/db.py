@@ -33,12 +33,13 @@ def open_config(data_dir: Path) -> SqliteDatabase:
                         lock_type="IMMEDIATE")
     db.bind(MODELS)
     db.connect()
+    version = db.execute_sql("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:   # checked outside any transaction, so that the close below can happen
+        db.close()
+        raise RuntimeError(f"{data_dir / CONFIG_DB} has schema version {version}, newer than this "
+                           f"wsmeasure ({SCHEMA_VERSION}): refusing to touch it")
     with db.atomic():  # one writer creates and seeds; a second opener waits, then finds it done
         version = db.execute_sql("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            db.close()
-            raise RuntimeError(f"{data_dir / CONFIG_DB} has schema version {version}, newer than this "
-                               f"wsmeasure ({SCHEMA_VERSION}): refusing to touch it")
         db.create_tables(MODELS)  # IF NOT EXISTS
         installation.seed(db)
         if version < SCHEMA_VERSION:

@@ -327,15 +327,15 @@ def test_software_update_upload(box, client, monkeypatch):
     seen = []
     real = pages_server_update.update.install_update
 
-    def spy(path):
+    def spy(path, **options):
         seen.append(path.read_bytes())
-        return real(path)
+        return real(path, **options)
 
     monkeypatch.setattr(pages_server_update.update, "install_update", spy)
     ok = web.post("/server/update", {"csrf": csrf_of(page)}, upload_files=[("bundle", "wsmeasure.jar", payload)],
                   status=400)
     assert seen == [payload]
-    assert "no updater yet" in error_of(ok, "bundle")
+    assert "not a wsmeasure update bundle" in error_of(ok, "bundle")
     assert not list(folder.iterdir())   # the upload is gone
     empty = web.post("/server/update", {"csrf": csrf_of(page)}, upload_files=[("bundle", "", b"")], status=400)
     assert "Choose the update file" in error_of(empty, "bundle")

@@ -1,4 +1,5 @@
-"""Software update (manual 7.10): the installed version, and the upload of an update bundle.
+"""Software update (manual 7.10): the installed version and the application slots, and the upload
+of a signed update bundle (app/bundle.py, app/update.py, docs/update.md).
 
 A bundle may be large (UPLOAD_MAX), so it is not left to bottle, which would first spool the
 whole body to /tmp (RAM on the appliance) and then copy the file part again. A before_request
@@ -6,7 +7,18 @@ hook reads this one route's multipart body itself: the small fields first (the f
 CSRF token before the file), then, only for a user who may open the page and with the
 session's token and our origin, the file part straight into data_dir/update/incoming.tmp,
 refused as soon as it passes the limit. The route (after the usual access checks) renames it
-and hands it to update.install_update.
+and hands it to update.install_update, which verifies it whole (signature, compatibility,
+version, payload) and then:
+
+- on a developer machine (no daemon started with --appliance, or no application slots): installs
+  nothing and the page says what was verified;
+- on the box, where the daemon runs as its own user and cannot write the slots: queues it for
+  the root updater unit, which checks it again, installs it into the inactive slot and restarts
+  the daemon; the page shows the result after the restart (state.json's history);
+- where this process may write the slots: installs it and restarts the daemon two seconds later,
+  once this answer is sent.
+
+A refusal is shown in the user's language (core_text) and leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,22 +33,24 @@ from pathlib import Path
 import bottle
 from bottle import FormsDict, request, response
 
-from wsmeasure import __version__, update
+from wsmeasure import __version__, bundle, update
+from wsmeasure.messages import Msg
 from wsmeasure.settings import ConfigError
 
 from .access import _same_origin, ctx
 from .i18n import core_text
-from .pages_server_common import page_render, size_text
+from .pages_server_common import page_render, size_text, time_text
 
 log = logging.getLogger(__name__)
 
 PATH = "/server/update"
-UPLOAD_MAX = 256 * 2 ** 20   # bytes of the bundle
+UPLOAD_MAX = bundle.BUNDLE_MAX   # bytes of the bundle
 FORM_SLACK = 64 * 1024       # the other fields and the multipart framing around the file
 UPDATE_DIR = "update"        # under data_dir
 INCOMING = "incoming.tmp"
 UPLOADED = "uploaded.bundle"
-FIELD = "bundle"
+FIELD = bundle.FIELD
+HISTORY_SHOWN = 5            # the last update events on the page
 CHUNK = 64 * 1024
 HEADER_MAX = 8 * 1024
 VALUE_MAX = 4 * 1024
@@ -209,8 +223,36 @@ def routes(app: bottle.Bottle, box) -> None:
     def update_page(errors=None, status=200):
         c = ctx()
         response.status = status
+        state = update.status(data_dir=box.data_dir)
         return page_render("server_update.tpl", title=c._("Software update"), back="/server",
-                           installed=__version__, limit=size_text(UPLOAD_MAX), errors=errors or {})
+                           installed=__version__, limit=size_text(UPLOAD_MAX), errors=errors or {},
+                           state=state, events=[event_text(c._, e) for e in reversed(state["history"][-HISTORY_SHOWN:])
+                                                if isinstance(e, dict)],
+                           developer=not box.appliance or not state["appliance"])
+
+    def event_text(_, event: dict) -> tuple[str, str]:
+        """(time, what happened) of a state.json event, in the user's language."""
+        kind, get = event.get("event"), event.get
+        if kind == "installed":
+            text = _("Version {version} installed in {slot} (before: {previous}).").format(
+                version=get("version"), slot=get("slot"), previous=get("from_version"))
+        elif kind == "confirmed":
+            text = _("Version {version} marked good: it started and worked normally.").format(version=get("version"))
+        elif kind == "rolled_back":
+            text = _("Version {failed} was not marked good after {tries} starts: the box went back to version "
+                     "{version}.").format(failed=get("from_version"), tries=get("tries"), version=get("version"))
+            if get("config_restored"):
+                text += " " + _("The configuration from before the update was restored.")
+        elif kind == "refused" and isinstance(get("message"), dict):
+            text = _("An update was refused: {reason}").format(reason=core_text(_, Msg.from_json(get("message"))))
+        elif kind == "interrupted":
+            text = _("An update was interrupted before the switch: {slot} stays active.").format(slot=get("slot"))
+        elif kind == "rollback_impossible":
+            text = _("Version {version} was not marked good, but there is no previous version to go back to.").format(
+                version=get("version"))
+        else:
+            text = str(kind)
+        return time_text(box.db, get("time")), text
 
     @app.get(PATH, page="server")
     def update_form():
@@ -236,12 +278,25 @@ def routes(app: bottle.Bottle, box) -> None:
             return update_page({FIELD: c._("Choose the update file first.")}, 400)
         log.info("software update %r uploaded by %s", outcome.get("name"), c.user.name)
         try:
-            update.install_update(path)
+            # a developer machine only verifies; on the box, a daemon without write access to the
+            # slots queues the bundle for the root updater
+            done = update.install_update(path, data_dir=box.data_dir, dry_run=not box.appliance, queue=True)
         except ConfigError as exc:
-            path.unlink(missing_ok=True)
+            log.warning("software update refused for %s: %s", c.user.name, exc)
             return update_page({FIELD: core_text(c._, exc)}, 400)
-        except Exception:
-            path.unlink(missing_ok=True)   # a bundle that was not installed does not stay
-            raise
-        return page_render("server_notice.tpl", title=c._("Software update"), back="/server",
-                           message=c._("The update is installed; the box restarts with it."))
+        finally:
+            path.unlink(missing_ok=True)   # verified, installed or refused, it does not stay (a queued one moved)
+        verified = c._("The bundle is verified: wsmeasure {version} for {compatible}, signed with the key "
+                       "{key}.").format(version=done.version, compatible=done.compatible, key=done.key)
+        if done.action == "verified":
+            message = verified + " " + c._("This is a developer machine: nothing was installed.")
+        elif done.action == "queued":
+            message = verified + " " + c._("The box installs it now and restarts with it in about a minute: "
+                                           "check the installed version on this page then.")
+        else:
+            update.restart_later()
+            message = verified + " " + c._("It is installed; the box restarts with it. It is kept once it has worked "
+                                           "for a minute; otherwise the box goes back to version {version} by "
+                                           "itself.").format(version=done.installed)
+        log.info("software update %s: %s", done.action, done.version)
+        return page_render("server_notice.tpl", title=c._("Software update"), back="/server/update", message=message)
