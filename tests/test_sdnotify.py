@@ -17,7 +17,8 @@ import pytest
 
 from wsmeasure import control, sdnotify
 
-PORTS = ("--port-offset", str(20000 + os.getpid() % 1000 * 10))
+# 49000..56990: away from test_daemon / test_master_slave (10000..29990) and tests/web.py (30000..48990)
+PORTS = ("--port-offset", str(49000 + os.getpid() % 800 * 10))
 
 
 @pytest.fixture
@@ -30,11 +31,13 @@ def notify_socket(tmp_path):
     sock.close()
 
 
-def received(sock, until, deadline_s=30.0):
+def received(sock, until, deadline_s=30.0, proc=None):
     """Datagrams (as sets of lines, with their arrival time) until `until(messages)` holds."""
     messages = []
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:   # it died: say how, not "timed out"
+            raise AssertionError(f"the daemon exited with {proc.returncode}: {proc.communicate()[0]}")
         try:
             data = sock.recv(4096)
         except socket.timeout:
@@ -53,7 +56,7 @@ def test_daemon_says_ready_pings_the_watchdog_and_says_stopping(notify_socket, t
     proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run", *PORTS],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        messages = received(sock, lambda m: any("READY=1" in lines for _, lines in m))
+        messages = received(sock, lambda m: any("READY=1" in lines for _, lines in m), proc=proc)
         ready_at = next(t for t, lines in messages if "READY=1" in lines)
         # READY=1 comes once the daemon serves: its control socket answers by then
         assert control.request(data_dir, "status")["ok"]
