@@ -8,6 +8,9 @@ address or a broadcast. Faults per twin: "silent", "garbled" (bad CRC), "slow".
 With `paced=True` the bus behaves like the wire at the configured baud rate: a reply leaves
 only after the request's own transmission time and a 3.5-character silence, and its bytes are
 released at the rate of the line, in chunks of a few milliseconds.
+
+reply_frame() is what the twins answer, whatever carries the bytes: simsocket.py uses it on
+the QEMU test image's RS485 socket.
 """
 
 from __future__ import annotations
@@ -94,17 +97,10 @@ class SimBus:
         self.requests += 1
         if self.trace is not None:
             self.trace.append((arrived, "rx", frame))
-        unit = frame[0]
-        twin = self.twins.get(unit)
-        if unit == 0:  # broadcast: apply writes everywhere, never answer
-            for t in self.twins.values():
-                answer(t, frame[1:-2])
+        reply = reply_frame(self.twins, frame)
+        if reply is None:
             return
-        if twin is None or twin.fault == "silent":
-            return
-        reply = adu(unit, answer(twin, frame[1:-2]))
-        if twin.fault == "garbled":
-            reply = reply[:-1] + bytes([reply[-1] ^ 0x5A])
+        twin = self.twins[frame[0]]
         delay = twin.slow_s if twin.fault == "slow" else 0.0
         if self.paced:
             delay += (len(frame) + 3.5) * self.char - (time.monotonic() - arrived)
@@ -131,6 +127,24 @@ class SimBus:
             if wait > 0:
                 await asyncio.sleep(wait)
             os.write(self.master_fd, reply[i:i + per_chunk])
+
+
+def reply_frame(twins: dict, frame: bytes) -> bytes | None:
+    """What the twins (unit -> twin) send back for a request frame whose CRC is good: the reply
+    frame of the addressed twin, its faults "silent" and "garbled" applied, or None (silence:
+    an absent address, a broadcast, whose writes every twin applies). "slow" is the caller's."""
+    unit = frame[0]
+    if unit == 0:  # broadcast: apply writes everywhere, never answer
+        for t in twins.values():
+            answer(t, frame[1:-2])
+        return None
+    twin = twins.get(unit)
+    if twin is None or twin.fault == "silent":
+        return None
+    reply = adu(unit, answer(twin, frame[1:-2]))
+    if twin.fault == "garbled":
+        reply = reply[:-1] + bytes([reply[-1] ^ 0x5A])
+    return reply
 
 
 def answer(twin, pdu: bytes) -> bytes:

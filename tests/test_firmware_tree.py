@@ -257,14 +257,14 @@ def test_post_build_installs_the_units_and_makes_slot_a(tmp_path):
 # -- shell scripts ------------------------------------------------------------------------------------
 def shell_scripts() -> list[Path]:
     found = []
-    for root in (BR, ROOTFS, UNITS):
+    for root in (BR, ROOTFS, UNITS, REPO / "image"):
         for path in sorted(root.rglob("*")):
             if not path.is_file() or "usr/lib/wsmeasure" in path.as_posix():   # engineer B's Python scripts
                 continue
             head = path.read_bytes()[:40]
             if path.suffix == ".sh" or re.match(rb"#!\s*/(usr/)?bin/(env )?(ba|da)?sh\b", head):
                 found.append(path)
-    return found
+    return found + [REPO / "flash.sh", REPO / "tests/run.sh"]
 
 
 def test_shell_scripts_pass_shellcheck():
@@ -272,7 +272,7 @@ def test_shell_scripts_pass_shellcheck():
     assert shellcheck, "shellcheck is missing (tests/run.sh installs it: apt-get install shellcheck)"
     scripts = shell_scripts()
     names = {p.name for p in scripts}
-    assert {"post-build.sh", "post-image.sh", "factory-settings"} <= names
+    assert {"post-build.sh", "post-image.sh", "factory-settings", "flash.sh", "build.sh", "base.sh"} <= names
     proc = subprocess.run([shellcheck, "-x", *map(str, scripts)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for path in scripts:
