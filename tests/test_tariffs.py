@@ -27,10 +27,17 @@ def period_days(rule: Rule) -> set | None:
     if rule.date_from is None:
         return None
     end = rule.date_to or rule.date_from
-    days, d = set(), rule.date_from
+    dates, d = set(), rule.date_from
     while d <= end:
-        days.add((d.month, d.day) if rule.repeat else d)
+        dates.add(d)
         d += timedelta(days=1)
+    if not rule.repeat:
+        return dates
+    days = {(d.month, d.day) for d in dates}
+    # a yearly period written in a common year that goes from 28 February on to 1 March holds
+    # 29 February in leap years ("1 July to 1 March, every year" includes it)
+    if any(date(d.year, 3, 1) in dates for d in dates if (d.month, d.day) == (2, 28)):
+        days.add((2, 29))
     return days
 
 
