@@ -44,6 +44,20 @@ DEFAULT_USERS = (
     ("user", "11111", "00000111100000", "consumptions alarms", False),
 )
 
+# Their hashes, made once (secrets.hash_secret) and kept here: a new box seeds its users without
+# 8 scrypt runs, which take seconds on a small board at first boot. The codes are printed in the
+# manual, so a salt shared by every box hides nothing more; a changed code gets a salt of its own.
+FACTORY_HASHES = {
+    "99999": "scrypt$16384$8$1$euZpP4ZMTwe03ZUw5h1jcQ==$ZWHO6qBJ07sU7YCP5m7/96PTZm2mM25bE/ahZqBKMSQ=",
+    "00000999900000": "scrypt$16384$8$1$Xuc35TLQrjM9WDIpMlrYAg==$U8cdlmG3bV8BLGbL5049cFf5mtuHCe2Ii9wjYQO5I1c=",
+    "55555": "scrypt$16384$8$1$mVDa5gZ2llB5ECKg4yX2OA==$sU8Z5/RxZqwECFdmEtSC/ksqU0WSn2H2sWCXs8krwzo=",
+    "00000555500000": "scrypt$16384$8$1$ssYkiCyvQkTMkm5ZujJjZw==$Bocb9g6QwBFpm0VQ4aBpLZzj0kItSHHKn7qQpws065k=",
+    "88888": "scrypt$16384$8$1$89XmRqAMqYPWP6V19NAYDQ==$7/DbpXDE56Y+8VPO8u3GIqYgWir9vVwm5WGozMkRJE4=",
+    "00000888800000": "scrypt$16384$8$1$2UVEW6LJQEb/6+pj2ZyETw==$cLXlaU1hJSpxmGx6yy77G9PEwJlsge3/V/eWNyKzx/A=",
+    "11111": "scrypt$16384$8$1$L9RZ8R3YZBkM7GezbKUNKg==$JEgMPauF4aS0ga76yZwZd1+YH257mekZeYw8T2x/7BA=",
+    "00000111100000": "scrypt$16384$8$1$M42brUNVz07Xi6x1LYM/Ig==$GW8/IPOhM5HQ0c4jIHH51OzLHIUcyJZ5M0x24G2GL7I=",
+}
+
 PIN_DIGITS = (5, 8)
 PUK_DIGITS = 14
 
@@ -81,13 +95,17 @@ def _pages(raw: Any) -> str:
     return ",".join(p for p in PAGE_KEYS if p in chosen)
 
 
+def _factory_hash(code: str) -> str:
+    return FACTORY_HASHES.get(code) or hash_secret(code)
+
+
 def seed(db) -> None:
     """The four default users of a new box (once: an empty table only)."""
     with bound(db), db.atomic():
         if User.select().exists():
             return
         for name, pin, puk, pages, admin in DEFAULT_USERS:
-            User.create(name=name, pin_hash=hash_secret(pin), puk_hash=hash_secret(puk),
+            User.create(name=name, pin_hash=_factory_hash(pin), puk_hash=_factory_hash(puk),
                         pages=_pages(pages), admin=admin, factory_codes=True)
 
 

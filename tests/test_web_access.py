@@ -226,6 +226,26 @@ def test_factory_users_have_the_pages_of_section_8_1_1():
         assert admin == (name in EXPECTED["users"])
 
 
+def test_the_kept_factory_hashes_are_of_the_printed_codes_and_a_new_code_gets_its_own_salt(tmp_path):
+    from wsmeasure.db import open_config
+    from wsmeasure.secrets import verify_secret
+
+    codes = [code for _name, pin, puk, *_ in users.DEFAULT_USERS for code in (pin, puk)]
+    assert sorted(users.FACTORY_HASHES) == sorted(codes)
+    for code, stored in users.FACTORY_HASHES.items():
+        assert verify_secret(code, stored)
+        assert not verify_secret(code[:-1] + str((int(code[-1]) + 1) % 10), stored)
+    db = open_config(tmp_path)
+    users.seed(db)
+    admin = users.users(db)[0]
+    assert admin.pin_hash == users.FACTORY_HASHES["99999"]
+    users.update_user(db, admin.id, pin="24680")
+    changed = users.user(db, admin.id)
+    assert verify_secret("24680", changed.pin_hash)
+    assert changed.pin_hash.split("$")[4] not in {h.split("$")[4] for h in users.FACTORY_HASHES.values()}
+    db.close()
+
+
 @pytest.mark.parametrize("role", sorted(FACTORY))
 def test_every_route_allows_or_refuses_each_factory_user(box, client, role):
     web = client(role)
