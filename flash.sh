@@ -6,9 +6,9 @@
 #       a GPT disk image: partition 1 "wsm-system" (system.ext4), partition 2 "wsm-data"
 #       (data.ext4, label WSM-DATA); boot it with QEMU (docs/image.md)
 #   ./flash.sh --device /dev/sdX [--images DIR] [--test-installation]
-#       the same on a whole removable disk (USB stick, SD card in a USB reader); the data
-#       partition then takes the rest of the disk. Anything else (a partition, a fixed disk, a
-#       disk with something mounted) is refused; the size and model are shown and the device
+#       the same on a whole removable disk (USB stick, SD card in a USB reader) or a loop
+#       device (losetup -P); the data partition then takes the rest of the disk. Anything else
+#       (a partition, a fixed disk, a disk with something mounted) is refused; the size and model are shown and the device
 #       name must be typed to confirm. Never guessed: there is no default device.
 #   ./flash.sh --update BUNDLE HOST
 #       upload a signed update bundle to the "Software update" page of a running box over
@@ -84,16 +84,21 @@ flash_image() {
 flash_device() {
   local dev=$target info answer tmp part2
   [ -b "$dev" ] || die "$dev is not a block device"
-  [ "$(lsblk -dno TYPE "$dev")" = disk ] || die "$dev is not a whole disk ($(lsblk -dno TYPE "$dev")): name the disk, not a partition"
-  if [ "$(lsblk -dno RM "$dev" | tr -d ' ')" != 1 ] && [ "$(lsblk -dno HOTPLUG "$dev" | tr -d ' ')" != 1 ]; then
-    die "$dev is not a removable disk: refused (this tool only writes USB sticks and SD cards)"
-  fi
+  case $(lsblk -dno TYPE "$dev") in
+    disk)
+      if [ "$(lsblk -dno RM "$dev" | tr -d ' ')" != 1 ] && [ "$(lsblk -dno HOTPLUG "$dev" | tr -d ' ')" != 1 ]; then
+        die "$dev is not a removable disk: refused (this tool only writes USB sticks and SD cards)"
+      fi ;;
+    loop) ;;   # a file set up with losetup -P: a disk made on purpose, nothing else lives there
+    *) die "$dev is not a whole disk ($(lsblk -dno TYPE "$dev")): name the disk, not a partition" ;;
+  esac
   if lsblk -nro MOUNTPOINT "$dev" | grep -q .; then
     die "$dev has mounted file systems ($(lsblk -nro MOUNTPOINT "$dev" | grep . | tr '\n' ' ')): unmount them first"
   fi
   [ -w "$dev" ] || die "$dev is not writable: run as root"
   need_images
   info=$(lsblk -dno SIZE,VENDOR,MODEL,SERIAL,TRAN "$dev" | tr -s ' ')
+  [ "$(lsblk -dno TYPE "$dev")" != loop ] || info="$info loop device of $(losetup -nO BACK-FILE "$dev")"
   echo "$dev: $info"
   echo "EVERYTHING on $dev will be erased."
   read -r -p "Type the device name ($dev) to write the image to it: " answer

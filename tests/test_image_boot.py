@@ -255,6 +255,47 @@ def test_the_images_follow_the_layout(images):
     assert "config.db" in debugfs(out / "data.ext4", "ls /")
 
 
+@pytest.mark.image
+@pytest.mark.timeout(600)
+def test_flash_writes_a_disk_only_once_its_name_is_typed_back_and_the_data_takes_the_rest(images, tmp_path):
+    """--device on a loop device (a disk here; removable disks are none): a wrong answer writes
+    nothing; the right one writes both partitions, moves the backup GPT to the end and grows
+    the data partition and its file system to fill the disk."""
+    if not Path("/dev/loop-control").exists():
+        pytest.skip("no loop devices here")
+    out, _, _ = images
+    MiB = 1 << 20
+    disk = tmp_path / "stick.img"
+    spare = 300 * MiB
+    disk_bytes = 2 * MiB + (out / "system.ext4").stat().st_size + (out / "data.ext4").stat().st_size + spare
+    with open(disk, "wb") as f:
+        f.truncate(disk_bytes)
+    loop = run(["losetup", "--find", "--show", "--partscan", disk])[0].stdout.strip()
+    try:
+        refused = subprocess.run([REPO / "flash.sh", "--device", loop, "--images", out], input="/dev/sdz\n",
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0 and "not confirmed: nothing written" in refused.stderr, refused.stderr
+        assert "EVERYTHING on " + loop in refused.stdout and "loop device of" in refused.stdout
+        with open(disk, "rb") as f:
+            assert f.read(4 * MiB) == bytes(4 * MiB)   # not one byte written
+        written, _ = run([REPO / "flash.sh", "--device", loop, "--images", out], input=f"{loop}\n", timeout=600)
+        table = json.loads(run(["sfdisk", "--json", loop])[0].stdout)["partitiontable"]
+        system, data = table["partitions"]
+        assert [system["name"], data["name"]] == ["wsm-system", "wsm-data"]
+        assert (data["start"] + data["size"]) * 512 > disk_bytes - 2 * MiB   # to the disk's end
+        assert data["size"] * 512 > (out / "data.ext4").stat().st_size + spare - 2 * MiB
+        part = f"{loop}p2"
+        assert run(["e2label", part])[0].stdout.strip() == "WSM-DATA"
+        assert run(["e2fsck", "-fn", part])[0].returncode == 0
+        fs = run(["dumpe2fs", "-h", part])[0].stdout
+        blocks = int(re.search(r"Block count:\s+(\d+)", fs).group(1)) * int(re.search(r"Block size:\s+(\d+)", fs).group(1))
+        assert blocks > data["size"] * 512 - 4 * MiB   # the file system grew with its partition
+        assert "config.db" in run(["debugfs", "-R", "ls /", part])[0].stdout   # the data kept
+        assert "WSM-SYSTEM" in run(["e2label", f"{loop}p1"])[0].stdout
+    finally:
+        subprocess.run(["losetup", "--detach", loop], capture_output=True)
+
+
 def test_frames_are_split_by_length_and_crc_as_qemu_delivers_them():
     """No pacing, no boundaries: pieces, glued frames and noise still give the requests."""
     from wsmeasure.rtu import adu, read_pdu
