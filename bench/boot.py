@@ -5,7 +5,7 @@
 Uses the QEMU test image (image/build.sh --test-installation and flash.sh --image, run when the
 disk image is missing; the build needs root or sudo). Each run boots the image afresh (the
 disk in snapshot mode) with its RS485 port wired to the simulated meters, and measures from
-QEMU's start: the kernel's first console line (a run that has none within 20 s "hangs": on
+QEMU's start: the kernel's first console line (a run that has none within 10 s "hangs": on
 virtualised hosts /dev/kvm may exist and hang a stock kernel), and the login page answering
 over the forwarded HTTPS port. The test image's boot report (systemd-analyze on the console)
 adds the kernel, userspace and wsmeasure.service times. Prints one line per run, then the

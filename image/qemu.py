@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 GUEST_IP = "192.168.1.100"
 GUEST_PORTS = {"https": 443, "http": 80, "ftp": 21, "modbus_tcp": 502}
-KVM_PROBE_S = 20.0
+KVM_PROBE_S = 10.0   # a kernel under working KVM prints its banner within a second
 TLS = ssl.create_default_context()
 TLS.check_hostname, TLS.verify_mode = False, ssl.CERT_NONE   # the box's certificate is self-signed
 

@@ -2,7 +2,7 @@
 booted in QEMU, and working as a box.
 
 image/build.sh --test-installation (base root cached in ~/.cache/wsmeasure-image), then
-flash.sh --image, then image/qemu.py boots it: KVM when it shows a kernel line within 20 s,
+flash.sh --image, then image/qemu.py boots it: KVM when it shows a kernel line within 10 s,
 else software emulation. The box's RS485 port (the guest's ttyS1) is a chardev socket wired to
 simulated EMDX3 meters on this host (wsmeasure.simsocket, the devices the image's config.db
 declares); user networking makes the box 192.168.1.100 and forwards 443, 80, 21 and 502 to free
@@ -188,6 +188,89 @@ def test_live_values_of_the_simulated_meters_reach_my_panel_board(box):
     assert box.sim.bus.replies > 0   # the meters' answers the box polled
 
 
+def next_version(steps: int) -> str:
+    import wsmeasure
+
+    parts = wsmeasure.__version__.split(".")
+    return ".".join(parts[:-1] + [str(int(parts[-1]) + steps)])
+
+
+def send_update(box, bundle: Path, version: str) -> float:
+    """flash.sh --update to the box, as its administrator; the moment it was sent."""
+    started = time.monotonic()
+    sent, _ = run([REPO / "flash.sh", "--update", bundle, f"127.0.0.1:{box.ports['https']}"], timeout=300,
+                  env={**os.environ, "WSMEASURE_PIN": ADMIN[0], "WSMEASURE_PUK": ADMIN[1]})
+    assert f"wsmeasure {version}" in sent.stdout and "image-build.pub" in sent.stdout, sent.stdout
+    return started
+
+
+def wait_for_update_page(box, *texts: str, timeout: float = 420) -> tuple:
+    """The Software update page's text once it shows every one of `texts`; the updater runs,
+    then the daemon restarts (or fails to): the pages go away for a while."""
+    deadline = time.monotonic() + timeout
+    page = ""
+    while True:
+        try:
+            web, base = logged_in(box)
+            with web.open(base + "/server/update", timeout=60) as r:
+                page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.read().decode()))
+            if all(t in page for t in texts):
+                return web, base, page
+        except (OSError, AssertionError, AttributeError):
+            pass
+        assert time.monotonic() < deadline, f"the update page never showed {texts}: {page[-1500:]}"
+        time.sleep(5)
+
+
+def polls_again(box, timeout: float = 60) -> None:
+    replies = box.sim.bus.replies
+    deadline = time.monotonic() + timeout
+    while box.sim.bus.replies == replies:   # the running version polls the meters
+        assert time.monotonic() < deadline, "the daemon does not poll the RS485 port"
+        time.sleep(1)
+
+
+def key_of_the_image() -> Path:
+    key = qemu.default_cache() / "update.key"
+    assert key.exists(), "image/build.sh keeps the image's update key pair in its cache"
+    return key
+
+
+@pytest.mark.image
+@pytest.mark.timeout(600)
+def test_a_signed_update_whose_daemon_does_not_start_is_rolled_back_by_the_box(box, tmp_path, capsys):
+    """A well signed bundle of a version whose daemon exits at start: the box installs it into
+    slot B, systemd starts it three times, slot-guard then switches back to slot A by itself; the
+    page tells it; the previous version polls the meters of the kept configuration."""
+    import wsmeasure
+
+    source = tmp_path / "broken"
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for folder in ("app", "drivers", "web"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    cli = source / "app" / "cli.py"
+    text = cli.read_text()
+    assert '    if args.command == "run":\n' in text
+    cli.write_text(text.replace('    if args.command == "run":\n', '    if args.command == "run":\n'
+                                '        raise SystemExit("wsmeasure: broken on purpose (tests/test_image_boot.py)")\n', 1))
+    broken = next_version(1)
+    bundle = tmp_path / f"wsmeasure-{broken}.bundle"
+    run([sys.executable, "-m", "wsmeasure.bundle", "build", "--key", key_of_the_image(), "--source", source,
+         "--set-version", broken, "--out", bundle], timeout=300)
+    started = send_update(box, bundle, broken)
+    web, base, page = wait_for_update_page(
+        box, f"Version {broken} was not marked good after", f"went back to version {wsmeasure.__version__}")
+    assert f"Installed version {wsmeasure.__version__}" in page and "Active slot slot-a" in page, page
+    with web.open(base + "/api/panel/1", timeout=60) as r:
+        assert json.loads(r.read())["device"]["name"] == "Main incomer"   # config.db kept
+    polls_again(box)
+    with capsys.disabled():
+        print(f"\n  image: broken update {broken} sent, installed, failed and rolled back to "
+              f"{wsmeasure.__version__} in {time.monotonic() - started:.0f} s ({box.accel.upper()})")
+
+
 @pytest.mark.image
 @pytest.mark.timeout(600)
 def test_flash_sends_a_signed_update_that_the_box_installs_and_keeps_its_configuration(box, tmp_path, capsys):
@@ -196,39 +279,18 @@ def test_flash_sends_a_signed_update_that_the_box_installs_and_keeps_its_configu
     it; the meters declared in config.db are polled again. Last: it restarts the daemon."""
     import wsmeasure
 
-    key = qemu.default_cache() / "update.key"
-    assert key.exists(), "image/build.sh keeps the image's update key pair in its cache"
-    parts = wsmeasure.__version__.split(".")
-    new = ".".join(parts[:-1] + [str(int(parts[-1]) + 1)])
+    new = next_version(2)
     bundle = tmp_path / f"wsmeasure-{new}.bundle"
-    run([sys.executable, "-m", "wsmeasure.bundle", "build", "--key", key, "--set-version", new, "--out", bundle],
-        timeout=300)
-    started = time.monotonic()
-    sent, _ = run([REPO / "flash.sh", "--update", bundle, f"127.0.0.1:{box.ports['https']}"], timeout=300,
-                  env={**os.environ, "WSMEASURE_PIN": ADMIN[0], "WSMEASURE_PUK": ADMIN[1]})
-    assert f"wsmeasure {new}" in sent.stdout and "image-build.pub" in sent.stdout, sent.stdout
-    deadline = time.monotonic() + 420
-    while True:   # the updater runs, then the daemon restarts: the pages go away for a while
-        try:
-            web, base = logged_in(box)
-            with web.open(base + "/server/update", timeout=60) as r:
-                page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.read().decode()))
-            if f"Installed version {new}" in page:
-                break
-        except (OSError, AssertionError, AttributeError):
-            pass
-        assert time.monotonic() < deadline, "the update was not installed in time"
-        time.sleep(5)
+    run([sys.executable, "-m", "wsmeasure.bundle", "build", "--key", key_of_the_image(), "--set-version", new,
+         "--out", bundle], timeout=300)
+    started = send_update(box, bundle, new)
+    web, base, page = wait_for_update_page(box, f"Installed version {new}")
     assert "Active slot slot-b" in page, page
     # on trial until it has worked for a minute (then marked good; app/update.py), or already kept
     assert "On trial" in page or f"Previous version {wsmeasure.__version__} in slot-a" in page, page
-    replies = box.sim.bus.replies
     with web.open(base + "/api/panel/1", timeout=60) as r:
         assert json.loads(r.read())["device"]["name"] == "Main incomer"   # config.db survived
-    deadline = time.monotonic() + 60
-    while box.sim.bus.replies == replies:   # the new version polls the meters
-        assert time.monotonic() < deadline, "the updated daemon does not poll the RS485 port"
-        time.sleep(1)
+    polls_again(box)
     with capsys.disabled():
         print(f"\n  image: update {wsmeasure.__version__} -> {new} sent, installed and running in "
               f"{time.monotonic() - started:.0f} s ({box.accel.upper()})")
