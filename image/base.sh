@@ -63,4 +63,6 @@ mmdebstrap --mode=root --variant=minbase --architecture=amd64 --format=tar \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --customize-hook="'$here/base.sh' customize \"\$1\"" \
-  bookworm "$out" http://deb.debian.org/debian
+  bookworm "$out"
+# no mirror named: mmdebstrap takes deb.debian.org with bookworm-updates and bookworm-security,
+# so the image gets the stable release's security fixes (the kernel's among them)
