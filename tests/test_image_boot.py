@@ -230,10 +230,20 @@ def polls_again(box, timeout: float = 60) -> None:
         time.sleep(1)
 
 
-def key_of_the_image() -> Path:
+def bundle_of(tmp_path: Path, version: str, *source: Path) -> Path:
+    """A bundle of `version` (of this checkout, or of a source tree), signed with the image build's key."""
     key = qemu.default_cache() / "update.key"
     assert key.exists(), "image/build.sh keeps the image's update key pair in its cache"
-    return key
+    bundle = tmp_path / f"wsmeasure-{version}.bundle"
+    run([sys.executable, "-m", "wsmeasure.bundle", "build", "--key", key, "--set-version", version, "--out", bundle,
+         *(("--source", source[0]) if source else ())], timeout=300)
+    return bundle
+
+
+def config_kept_and_meters_polled(box, web, base) -> None:
+    with web.open(base + "/api/panel/1", timeout=60) as r:
+        assert json.loads(r.read())["device"]["name"] == "Main incomer"   # config.db kept
+    polls_again(box)
 
 
 @pytest.mark.image
@@ -256,16 +266,11 @@ def test_a_signed_update_whose_daemon_does_not_start_is_rolled_back_by_the_box(b
     cli.write_text(text.replace('    if args.command == "run":\n', '    if args.command == "run":\n'
                                 '        raise SystemExit("wsmeasure: broken on purpose (tests/test_image_boot.py)")\n', 1))
     broken = next_version(1)
-    bundle = tmp_path / f"wsmeasure-{broken}.bundle"
-    run([sys.executable, "-m", "wsmeasure.bundle", "build", "--key", key_of_the_image(), "--source", source,
-         "--set-version", broken, "--out", bundle], timeout=300)
-    started = send_update(box, bundle, broken)
+    started = send_update(box, bundle_of(tmp_path, broken, source), broken)
     web, base, page = wait_for_update_page(
         box, f"Version {broken} was not marked good after", f"went back to version {wsmeasure.__version__}")
     assert f"Installed version {wsmeasure.__version__}" in page and "Active slot slot-a" in page, page
-    with web.open(base + "/api/panel/1", timeout=60) as r:
-        assert json.loads(r.read())["device"]["name"] == "Main incomer"   # config.db kept
-    polls_again(box)
+    config_kept_and_meters_polled(box, web, base)
     with capsys.disabled():
         print(f"\n  image: broken update {broken} sent, installed, failed and rolled back to "
               f"{wsmeasure.__version__} in {time.monotonic() - started:.0f} s ({box.accel.upper()})")
@@ -280,17 +285,12 @@ def test_flash_sends_a_signed_update_that_the_box_installs_and_keeps_its_configu
     import wsmeasure
 
     new = next_version(2)
-    bundle = tmp_path / f"wsmeasure-{new}.bundle"
-    run([sys.executable, "-m", "wsmeasure.bundle", "build", "--key", key_of_the_image(), "--set-version", new,
-         "--out", bundle], timeout=300)
-    started = send_update(box, bundle, new)
+    started = send_update(box, bundle_of(tmp_path, new), new)
     web, base, page = wait_for_update_page(box, f"Installed version {new}")
     assert "Active slot slot-b" in page, page
     # on trial until it has worked for a minute (then marked good; app/update.py), or already kept
     assert "On trial" in page or f"Previous version {wsmeasure.__version__} in slot-a" in page, page
-    with web.open(base + "/api/panel/1", timeout=60) as r:
-        assert json.loads(r.read())["device"]["name"] == "Main incomer"   # config.db survived
-    polls_again(box)
+    config_kept_and_meters_polled(box, web, base)
     with capsys.disabled():
         print(f"\n  image: update {wsmeasure.__version__} -> {new} sent, installed and running in "
               f"{time.monotonic() - started:.0f} s ({box.accel.upper()})")
