@@ -39,7 +39,7 @@ from datetime import date, datetime, timedelta
 from typing import Collection, Mapping
 
 from .store import Store
-from .store_time import DAY, HOUR, MONTH, YEAR, local, next_start, starts
+from .store_time import DAY, HOUR, MONTH, YEAR, local, midnight, next_start, starts
 
 DAY_VIEW, MONTH_VIEW, YEAR_VIEW, DECADE_VIEW = "day", "month", "year", "10years"
 #        view          bucket level  total level
@@ -133,16 +133,12 @@ def bounds(store: Store, view: str, day: date) -> tuple[int, int]:
         first, level = day.replace(month=1, day=1), YEAR
     elif view == DECADE_VIEW:
         first = date(day.year - 9, 1, 1)
-        start = _midnight(tz, first)
-        return start, _midnight(tz, date(day.year + 1, 1, 1))
+        start = midnight(tz, first)
+        return start, midnight(tz, date(day.year + 1, 1, 1))
     else:
         raise ValueError(f"unknown view {view!r}; views: {', '.join(VIEWS)}")
-    start = _midnight(tz, first)
+    start = midnight(tz, first)
     return start, next_start(tz, level, start)
-
-
-def _midnight(tz, d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp())
 
 
 def view(store: Store, view_name: str, day: date, selection: Selection) -> View:

@@ -30,6 +30,7 @@ from pathlib import Path
 from . import __version__, settings
 from .db import BUSY_TIMEOUT_S, CONFIG_DB
 from .ftp import TEMP_PREFIX, TEMP_SUFFIX, UPLOAD_NAME
+from .history_files import fsync_dir
 from .messages import Msg
 from .models import MODELS, SCHEMA_VERSION
 
@@ -72,14 +73,6 @@ def _work_dir(folder: Path):
             yield Path(work)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _snapshot(source: Path, target: Path) -> None:
     """A consistent copy of the live `source` database into the new file `target`, self-contained
     (rollback journal: no -wal beside it), synced to disk."""
@@ -99,7 +92,7 @@ def _fsynced_replace(temp: Path, target: Path) -> None:
     with open(temp, "rb+") as file:
         os.fsync(file.fileno())
     os.replace(temp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 # -- backup (9.1) --------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def _not_a_bundle() -> ConfigError:
                               "manifest.sig and payload.tar)")
 
 
-def _mib(size: int) -> str:
+def mib(size: int) -> str:
     return f"{size / 2 ** 20:.1f} MiB"
 
 
@@ -268,8 +268,8 @@ def verify(path: Path, root: Path = Path("/"), *, installed: str = __version__, 
                           error=exc.strerror or str(exc)) from None
     with file:
         if size > BUNDLE_MAX:
-            raise ConfigError(FIELD, "the update file is {size}; a bundle is at most {limit}", size=_mib(size),
-                              limit=_mib(BUNDLE_MAX))
+            raise ConfigError(FIELD, "the update file is {size}; a bundle is at most {limit}", size=mib(size),
+                              limit=mib(BUNDLE_MAX))
         try:
             archive = tarfile.open(fileobj=file, mode="r:")
         except (tarfile.TarError, OSError, EOFError):

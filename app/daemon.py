@@ -72,7 +72,7 @@ class Daemon:
         self.gateway = None      # the Modbus TCP server (RS485 gateway and unit 247), when ON
         self.remote: dict[int, tuple] = {}   # IP and virtual gateways: id -> (key, line, bus, poller, task)
         self.pushed: dict[int, int] = {}     # frame interval last synchronised to each IP gateway (ms)
-        self.background: set[asyncio.Task] = set()   # one-shot jobs (frame interval pushes)
+        self.background: set[asyncio.Task] = set()   # one-shot jobs (_spawn)
         self.pending = []        # slot records closed but not yet in data.db (a full disk...)
         self.record_task: asyncio.Task | None = None
         self.record_error: str | None = None
@@ -103,10 +103,13 @@ class Daemon:
         # a version just installed by a software update is kept once it has run well (update.py)
         from .update import confirm_when_healthy
 
-        confirm = asyncio.get_running_loop().create_task(confirm_when_healthy(self.data_dir, self._healthy),
-                                                         name="update-confirm")
-        self.background.add(confirm)   # cancelled at stop
-        confirm.add_done_callback(self.background.discard)
+        self._spawn(confirm_when_healthy(self.data_dir, self._healthy), "update-confirm")
+
+    def _spawn(self, job, name: str | None = None) -> None:
+        """A one-shot job: referenced until done, so it is not collected; cancelled at stop."""
+        task = asyncio.get_running_loop().create_task(job, name=name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def _healthy(self) -> bool:
         """For the update's mark good: pages started, the recording loop alive, the RS485 poll loop
@@ -274,7 +277,7 @@ class Daemon:
         records = list(self.pending)
         try:
             written = await self._in_writer(self.store.write_slot, records, self.recorder.counter_state(after=records),
-                                            self.pricer or None)
+                                            self.pricer)
         except (OSError, sqlite3.Error) as exc:
             if self.record_error is None:
                 log.error("cannot write the measurements to data.db (%s); %d records wait in memory and "
@@ -407,9 +410,7 @@ class Daemon:
             ms = frame_interval_ms(user_ms, True, poller.gateway.has_greenup)
             if sync and specs[gid].kind == IP and self.pushed.get(gid) != ms:
                 self.pushed[gid] = ms
-                task = asyncio.get_running_loop().create_task(self._push_frame_interval(gid, bus, ms))
-                self.background.add(task)   # a reference, so it is not collected; cancelled at stop
-                task.add_done_callback(self.background.discard)
+                self._spawn(self._push_frame_interval(gid, bus, ms))
 
     async def _stop_remote(self, gid: int) -> None:
         _key, line, bus, _poller, task = self.remote.pop(gid)

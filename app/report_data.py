@@ -45,7 +45,7 @@ from .history_format import BOM, DATE_HEADER, OFFSET_HEADER, CsvFormat, stamp
 from .messages import Msg
 from .settings import ConfigError
 from .store import Store
-from .store_time import DAY, HOUR, SLOT, bucket_start, next_start, starts
+from .store_time import DAY, HOUR, SLOT, bucket_start, midnight, next_start, starts
 
 KINDS = tariffs.KINDS                                                # electricity, gas, water
 COUNTER = tariffs.COUNTERS                                           # the billed counter of each kind
@@ -120,10 +120,6 @@ def parse_date(raw, field_name: str) -> date:
         raise ConfigError(field_name, '"{raw}" is not a date like 2026-10-31', raw=text[:40]) from None
 
 
-def _midnight(tz, d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp())
-
-
 def first_day(store: Store, level: int, now: float) -> date | None:
     """The first local date whose data of `level` the store still holds whole (None: kept forever).
     Retention cuts at a boundary of the level above, counted from the clock or the newest slot,
@@ -135,7 +131,7 @@ def first_day(store: Store, level: int, now: float) -> date | None:
     if level == SLOT:
         cut = max(cut, store.slot_floor())
     first = datetime.fromtimestamp(cut, store.tz).date()
-    return first if _midnight(store.tz, first) >= cut else first + timedelta(days=1)
+    return first if midnight(store.tz, first) >= cut else first + timedelta(days=1)
 
 
 # one whole sentence per level (messages.py); Msg marks them for the translators
@@ -184,7 +180,7 @@ def check(store: Store, choice: Download, now: float) -> Download:
     if first is not None and choice.start < first:
         raise ConfigError("start", HORIZON_REFUSALS[level], days=store.horizons[level], date=first.isoformat())
     if choice.resolution == "15min":
-        lo, hi = _midnight(store.tz, choice.start), _midnight(store.tz, end + timedelta(days=1))
+        lo, hi = midnight(store.tz, choice.start), midnight(store.tz, end + timedelta(days=1))
         longest = max(store.slot_lengths(lo, hi).values(), default=0)
         if longest > QUARTER_S:
             raise ConfigError("resolution", "this period was recorded every {minutes} minutes, more coarsely "
@@ -264,15 +260,14 @@ def sums_each(store: Store, level: int, lo: int, hi: int, selections: Sequence[M
     return out
 
 
-def _columns(store: Store, level_name: str, lo: int, hi: int, edges: list[int] | None,
+def _columns(store: Store, level_name: str, lo: int, hi: int, spread: tuple | None,
              selections: list[dict]) -> list[dict[int, int]]:
-    """{bucket start: value} of each selection at the download's resolution."""
-    level = LEVEL_OF[level_name]
-    columns = sums_each(store, level, lo, hi, selections)
-    if level != SLOT:
+    """{bucket start: value} of each selection at the download's resolution; slots are spread
+    over quarter hours by `spread` (their lengths and _plan, read once per download)."""
+    columns = sums_each(store, LEVEL_OF[level_name], lo, hi, selections)
+    if spread is None:
         return columns
-    lengths = store.slot_lengths(lo, hi)
-    plan = _plan(lengths, edges)
+    lengths, plan = spread
     return [_spread(col, lengths, plan) for col in columns]
 
 
@@ -290,12 +285,13 @@ def money(fmt: CsvFormat, micro: int | None) -> str:
 def build(store: Store, choice: Download, fmt: CsvFormat, labels: Mapping[str, str] = CSV_LABELS) -> dict[str, bytes]:
     """{file name: CSV bytes} of a checked choice (`check`)."""
     tz = store.tz
-    lo, hi = _midnight(tz, choice.start), _midnight(tz, choice.end + timedelta(days=1))
+    lo, hi = midnight(tz, choice.start), midnight(tz, choice.end + timedelta(days=1))
     if choice.resolution == "15min":
         rows = _quarters(store, lo, hi)
-        edges = rows + [hi]
+        lengths = store.slot_lengths(lo, hi)
+        spread = (lengths, _plan(lengths, rows + [hi]))
     else:
-        rows, edges = starts(tz, LEVEL_OF[choice.resolution], lo, hi), None
+        rows, spread = starts(tz, LEVEL_OF[choice.resolution], lo, hi), None
     files: dict[str, bytes] = {}
     for kind in choice.kinds:
         items = [item for item in choice.items if kind in item.devices]
@@ -304,7 +300,7 @@ def build(store: Store, choice: Download, fmt: CsvFormat, labels: Mapping[str, s
             parts.append(("_cost", [cost_of(i, kind, choice.costs) for i in items], choice.currency,
                           lambda v: money(fmt, v)))
         for suffix, selections, unit, cell in parts:
-            columns = _columns(store, choice.resolution, lo, hi, edges, selections)
+            columns = _columns(store, choice.resolution, lo, hi, spread, selections)
             unit_text = f" ({unit})" if unit else ""
             lines = [fmt.header([labels["date"], labels["offset"], *(i.name + unit_text for i in items)])]
             for ts in rows:

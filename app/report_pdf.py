@@ -18,6 +18,8 @@ import math
 import os
 from typing import Callable, Mapping, Sequence
 
+from .tariffs import COST_SCALE   # costs are stored in millionths of the currency
+
 FONT_DIR = os.environ.get("WSM_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FAMILY = "DejaVu"
@@ -28,7 +30,6 @@ LABEL_KEYS = ("title", "period", "generated", "page", "electricity", "gas", "wat
               "consumption", "no_data", "per_day", "per_month", "excluded", "none", "months")
 DISPLAY = {"electricity": ("kWh", 1000), "gas": ("m³", 1000), "water": ("m³", 1000)}   # unit, Wh or dm3 per unit
 ENERGY_DECIMALS, SHARE_DECIMALS = 3, 1
-COST_SCALE = 1_000_000
 NA = "\u2014"
 
 MARGIN, WIDTH = 15.0, 180.0           # mm on A4 portrait
@@ -241,6 +242,12 @@ class _Doc:
         key = "per_month" if energy.view == "year" else "per_day"
         return str(self.l[key]).format(unit=DISPLAY[kind][0])
 
+    def energy_chart(self, energy, kind: str, height: float = 58) -> None:
+        """The bars of a view's days or months, in the kind's display unit."""
+        scale = DISPLAY[kind][1]
+        self.chart(self.per(energy, kind), self.bucket_labels(energy),
+                   [None if b.value is None else b.value / scale for b in energy.buckets], height)
+
     # -- summary -----------------------------------------------------------------------------------
     def summary(self, report) -> None:
         l, costs = self.l, bool(report.currency)
@@ -262,8 +269,7 @@ class _Doc:
                 row.append(self.money(line.cost.total if line.cost else None))
             self.table(columns, [row])
             self.pdf.ln(3)
-            self.chart(self.per(line.energy, line.kind), self.bucket_labels(line.energy),
-                       [None if b.value is None else b.value / DISPLAY[line.kind][1] for b in line.energy.buckets])
+            self.energy_chart(line.energy, line.kind)
             for title, rows in ((l["loads"], report.loads), (l["groups"], report.groups)):
                 rows = [r for r in rows if r.kind == line.kind]
                 if rows:
@@ -331,9 +337,7 @@ class _Doc:
             row.append(self.money(line.cost.total if line.cost else None))
         self.table(columns, [row])
         self.pdf.ln(3)
-        self.chart(self.per(line.energy, line.kind), self.bucket_labels(line.energy),
-                   [None if b.value is None else b.value / DISPLAY[line.kind][1] for b in line.energy.buckets],
-                   height=46 if line.energy.view == "year" else 58)
+        self.energy_chart(line.energy, line.kind, height=46 if line.energy.view == "year" else 58)
         # the days or months in two blocks side by side
         months = list(l["months"])
         first = str(l["month"] if line.energy.view == "year" else l["day"])

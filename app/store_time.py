@@ -64,7 +64,7 @@ def _hour_start(tz: tzinfo, ts: int) -> int:
     return start
 
 
-def _midnight(tz: tzinfo, day: date) -> int:
+def midnight(tz: tzinfo, day: date) -> int:
     """First instant of a local date (a missing midnight resolves to the jump, fold=0)."""
     return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
 
@@ -77,11 +77,11 @@ def bucket_start(tz: tzinfo, level: int, ts: int) -> int:
         return _hour_start(tz, ts)
     d = datetime.fromtimestamp(ts, tz).date()
     if level == DAY:
-        start = _midnight(tz, d)
+        start = midnight(tz, d)
     elif level == MONTH:
-        start = _midnight(tz, d.replace(day=1))
+        start = midnight(tz, d.replace(day=1))
     elif level == YEAR:
-        start = _midnight(tz, d.replace(month=1, day=1))
+        start = midnight(tz, d.replace(month=1, day=1))
     else:
         raise ValueError(f"no bucket level {level}")
     return min(start, ts)   # zones that repeat the hour before midnight: keep the bucket around ts
@@ -96,11 +96,11 @@ def next_start(tz: tzinfo, level: int, start: int) -> int:
         return nxt
     d = datetime.fromtimestamp(start, tz).date()
     if level == DAY:
-        return _midnight(tz, d + timedelta(days=1))
+        return midnight(tz, d + timedelta(days=1))
     if level == MONTH:
-        return _midnight(tz, date(d.year + d.month // 12, d.month % 12 + 1, 1))
+        return midnight(tz, date(d.year + d.month // 12, d.month % 12 + 1, 1))
     if level == YEAR:
-        return _midnight(tz, date(d.year + 1, 1, 1))
+        return midnight(tz, date(d.year + 1, 1, 1))
     raise ValueError(f"no next bucket for level {level}")
 
 

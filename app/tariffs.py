@@ -38,9 +38,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from . import settings
 from .currencies import MINOR_UNITS
-from .fields import given, text
+from .fields import flag, given, text
 from .messages import Msg, reason
-from .models import NAME_MAX, CostRule, Tariff as TariffRow, TariffPrice
+from .models import NAME_MAX, CostRule, Tariff as TariffRow, TariffPrice, bound
 from .records import Counter, SlotRecord
 from .settings import ConfigError
 from .store import COST_PREFIX
@@ -425,8 +425,6 @@ def pricer(db) -> Pricer:
 # -- writing: settings -------------------------------------------------------------------------------------
 def save_settings(db, currency: Any = None, gas_kwh_per_m3: Any = None) -> None:
     """The currency and (None: unchanged) the gas conversion factor, together or not at all."""
-    from .models import bound
-
     values = {"bill.currency": currency, "bill.gas_kwh_per_m3": gas_kwh_per_m3}
     parsed = {}
     for key, raw in values.items():
@@ -584,8 +582,6 @@ def _rule_tariff(kind: str, raw: Any) -> int:
 
 def _rule_values(kind: str, tariff: Any, date_from: Any, date_to: Any, repeat: Any, time_from: Any,
                  time_to: Any, weekdays: Any) -> dict:
-    from .fields import flag
-
     values = {"tariff": _rule_tariff(kind, tariff)}
     start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to")
     every_year = flag(repeat, "repeat")
@@ -607,10 +603,15 @@ def _rule_values(kind: str, tariff: Any, date_from: Any, date_to: Any, repeat: A
     return values
 
 
+def _ordered(kind: str):
+    """The user's rules of `kind` (DEFAULT left out), in their order."""
+    return (CostRule.select().where(CostRule.kind == kind, CostRule.is_default == False)  # noqa: E712
+            .order_by(CostRule.position, CostRule.id))
+
+
 def _renumber(kind: str, order: list[CostRule] | None = None) -> None:
     if order is None:
-        order = list(CostRule.select().where(CostRule.kind == kind, CostRule.is_default == False)  # noqa: E712
-                     .order_by(CostRule.position, CostRule.id))
+        order = list(_ordered(kind))
     for position, row in enumerate(order, 1):
         if row.position != position:
             row.position = position
@@ -625,7 +626,7 @@ def add_rule(db, kind: Any, tariff: Any, date_from: Any = None, date_to: Any = N
     Time frame: from time_from to time_to ("HH:MM", both minutes included; empty: 00:00 / 23:59).
     Weekdays: "mon".."sun" (None: every day)."""
     kind = kind_of(kind)
-    count = CostRule.select().where(CostRule.kind == kind, CostRule.is_default == False).count()  # noqa: E712
+    count = _ordered(kind).count()
     if count >= MAX_RULES:
         raise ConfigError("_", "at most {max} cost rules per energy kind, besides the DEFAULT rule", max=MAX_RULES)
     values = _rule_values(kind, tariff, date_from, date_to, repeat, time_from, time_to, weekdays)
@@ -680,8 +681,7 @@ def move_rule(db, rule_id: Any, direction: Any) -> list[Rule]:
         raise ConfigError("direction", '"{raw}" is not a direction; up or down', raw=direction)
     if row.is_default:
         raise ConfigError("_", "the DEFAULT rule is always the last one: it cannot be moved")
-    order = list(CostRule.select().where(CostRule.kind == row.kind, CostRule.is_default == False)  # noqa: E712
-                 .order_by(CostRule.position, CostRule.id))
+    order = list(_ordered(row.kind))
     i = next(k for k, r in enumerate(order) if r.id == row.id)
     j = i - 1 if way == "up" else i + 1
     if 0 <= j < len(order):

@@ -53,6 +53,7 @@ from typing import Callable
 
 from . import __version__, bundle
 from .bundle import FIELD
+from .history_files import fsync_dir
 from .settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -145,14 +146,6 @@ def _own_like_data(path: Path, data_dir: Path) -> None:
         log.warning("cannot give %s to the data dir's owner: %s", path, exc)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _folder(data_dir: Path) -> Path:
     folder = state_dir(data_dir)
     if not folder.is_dir():
@@ -172,7 +165,7 @@ def write_state(data_dir: Path, state: dict) -> None:
         os.fsync(file.fileno())
     _own_like_data(temp, data_dir)
     os.replace(temp, folder / STATE)
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def add_event(state: dict, event: str, **details) -> dict:
@@ -377,7 +370,7 @@ def _snapshot_config(data_dir: Path) -> dict:
         _own_sidecars(live, data_dir)
     _own_like_data(temp, data_dir)
     os.replace(temp, folder / SNAPSHOT)
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return {"config_snapshot": SNAPSHOT, "config_schema": _schema(folder / SNAPSHOT, data_dir)}
 
 
@@ -387,7 +380,7 @@ def _switch(layout: Layout, slot: str) -> None:
     link.unlink(missing_ok=True)
     os.symlink(slot, link)
     os.replace(link, layout.current)
-    _fsync_dir(layout.app_dir)
+    fsync_dir(layout.app_dir)
 
 
 def _install(layout: Layout, data_dir: Path, verified: bundle.Verified, wheels: Path, active: str, target: str,
@@ -414,7 +407,7 @@ def _install(layout: Layout, data_dir: Path, verified: bundle.Verified, wheels: 
     if final.exists():
         os.rename(final, old)
     os.rename(temp, final)
-    _fsync_dir(layout.app_dir)
+    fsync_dir(layout.app_dir)
     shutil.rmtree(old, ignore_errors=True)
     previous_version = state.get("version") if state.get("active") == active else None
     new_state = {"active": target, "previous": active, "pending": True, "tries": 0,
@@ -528,7 +521,7 @@ def _from_stdin(data_dir: Path) -> Path:
             file.write(chunk)
     if size > bundle.BUNDLE_MAX:
         path.unlink()
-        limit = f"{bundle.BUNDLE_MAX / 2 ** 20:.1f} MiB"
+        limit = bundle.mib(bundle.BUNDLE_MAX)
         raise ConfigError(FIELD, "the update file is {size}; a bundle is at most {limit}", size=f"> {limit}", limit=limit)
     return path
 

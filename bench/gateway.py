@@ -250,7 +250,7 @@ def main() -> None:
     finally:
         sim.stdin.close()
         sim.wait()
-    print(f"latency: request written -> whole reply read, per request; 'added' = gateway - direct, "
+    print("latency: request written -> whole reply read, per request; 'added' = gateway - direct, "
           f"req/s as gateway/direct")
     print(f"total {time.monotonic() - t0:.1f} s, max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
 

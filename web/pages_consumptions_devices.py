@@ -84,7 +84,7 @@ def section_a(a: Ask, report: Report, every: list[dict]) -> tuple[list[dict], di
 def compare(a: Ask) -> Report:
     """Manual 8.2.2.3: two devices; in their unit when they measure the same thing, else in
     currency (kWh of energy and kWh equivalent of gas are never compared)."""
-    _, lang = a.t, a.lang
+    _ = a.t
     rows = device_rows(a)
     by_id = {r["id"]: r for r in rows}
     mode = a.arg("mode", "details")
