@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zlib
 from datetime import date, datetime, timedelta
+from html import unescape
 
 import pytest
 from web import RunningBox, client, login, port_offset  # noqa: F401
@@ -268,7 +270,9 @@ def test_every_page_shows_its_numbers_without_script(client, history):
         html = web.get(f"/consumptions/{page}", params={"view": "month", "date": day}).text
         data = api(web, page, view="month", date=day)
         assert data["charts"], page
-        assert "<table" in html and 'data-api="/api/consumptions/' in html
+        assert "<table" in html
+        embedded = re.search(r'data-json="([^"]*)"', html)   # what the script draws: the API's answer
+        assert embedded and json.loads(unescape(embedded.group(1))) == data, page
         for chart in data["charts"]:
             assert f'data-chart="{chart["id"]}"' in html
             for item in [chart] if chart["combined"] else chart["series"]:

@@ -20,7 +20,7 @@ from wsmeasure.store_time import zone
 
 from .access import ctx
 from .i18n import core_text
-from .pages_system_common import STYLES, applied
+from .pages_system_common import STYLES, applied, kind_text
 from .render import flash, render
 
 BASE = "/system/bill"
@@ -28,10 +28,6 @@ PAGE_STYLES = [*STYLES, "bill.css"]
 TARIFF_FIELDS = ("name", "colour", *(f"{f}{i}" for i in range(1, tariffs.MAX_PRICES + 1) for f in ("price", "from")))
 RULE_FIELDS = ("tariff", "date_from", "date_to", "repeat", "time_from", "time_to", "weekdays")
 SETTING_FIELDS = {"bill.currency": "currency", "bill.gas_kwh_per_m3": "gas_kwh_per_m3"}
-
-
-def kind_titles(_) -> dict[str, str]:
-    return {tariffs.ELECTRICITY: _("Electricity"), tariffs.GAS: _("Gas"), tariffs.WATER: _("Water")}
 
 
 def day_names(_) -> tuple[str, ...]:
@@ -100,7 +96,7 @@ def routes(app: bottle.Bottle, box) -> None:
         return found
 
     def tabs(_, kind: str, suffix: str = "") -> list:
-        return [(f"{BASE}/{k}{suffix}", text, k == kind) for k, text in kind_titles(_).items()]
+        return [(f"{BASE}/{k}{suffix}", text, k == kind) for k, text in kind_text(_).items()]
 
     def done(message: str, kind: str):
         flash(message)
@@ -162,7 +158,7 @@ def routes(app: bottle.Bottle, box) -> None:
         action = f"{BASE}/{kind}/tariffs/" + ("new" if current is None else str(current.id))
         default_colour = tariffs.PALETTE[len(tariffs.tariffs(box.db, kind)) % len(tariffs.PALETTE)]
         return render("bill_tariff.tpl", title=title, back=f"{BASE}/{kind}", kind=kind, action=action,
-                      kind_title=kind_titles(c._)[kind], unit=tariffs.UNITS[kind], rows=tariffs.MAX_PRICES,
+                      kind_title=kind_text(c._)[kind], unit=tariffs.UNITS[kind], rows=tariffs.MAX_PRICES,
                       default_colour=default_colour, errors=errors or {}, data=data, styles=PAGE_STYLES)
 
     def submitted_tariff() -> tuple[dict, list]:

@@ -78,12 +78,10 @@ def routes(app: bottle.Bottle, box) -> None:
         entries = [(f"/consumptions/{key}", c._(title), c._(hint)) for key, (_b, title, hint) in PAGES.items()]
         return render("consumptions.tpl", title=c._("Consumptions: data & diagram"), back="/", entries=entries)
 
-    def build(key: str):
-        c = ctx()
-        ask = pages.Ask.parse(box, c, key)
-        return c, PAGES[key][0](ask)
+    def build(c, key: str):
+        return PAGES[key][0](pages.Ask.parse(box, c, key))
 
-    def refused(c, exc: Refused, api: bool):
+    def refused(exc: Refused, api: bool):
         response.status = exc.status
         if api:
             response.content_type = "application/json"
@@ -96,9 +94,9 @@ def routes(app: bottle.Bottle, box) -> None:
         def show():
             c = ctx()
             try:
-                c, report = build(key)
+                report = build(c, key)
             except Refused as exc:
-                return refused(c, exc, api=False)
+                return refused(exc, api=False)
             _ = c._
             data = payload(report, c._, c.lang)
             p = report.period
@@ -111,7 +109,6 @@ def routes(app: bottle.Bottle, box) -> None:
                 "today": link(path, query_of(report, date=None)),
                 "csv": link(path + "/datalogger.csv", here),
                 "large": link(path, query_of(report, large=None if request.query.get("large") == "1" else "1")),
-                "api": link("/api" + path, query_of(report, large=None)),
                 "devices": lambda d: link(path, {**query_of(report, q=None, t=None), "device": d["id"]}),
                 "counter": lambda q: link(path, query_of(report, q=q)),
             }
@@ -119,7 +116,8 @@ def routes(app: bottle.Bottle, box) -> None:
                       k not in {name for name, *_rest in report.controls} and not isinstance(v, list)}
             return render("consumptions_page.tpl", title=f"{_('Consumptions')} \u00b7 {report.title}",
                           back="/consumptions", styles=STYLES + (["panel.css"] if key in SECTION_A else []),
-                          scripts=SCRIPTS, report=report, data=data, here=path, key=key, views=views,
+                          scripts=SCRIPTS, report=report, data=data, data_json=bottle.json_dumps(data), here=path,
+                          key=key, views=views,
                           nav=navigation, hidden=hidden, cells=cells, large=request.query.get("large") == "1",
                           tabs=[(f"/consumptions/{k}", _(v[1])) for k, v in PAGES.items()],
                           first_day=FIRST_DAY.isoformat(), last_day=min(LAST_DAY, p.today).isoformat(),
@@ -130,18 +128,18 @@ def routes(app: bottle.Bottle, box) -> None:
         def api():
             c = ctx()
             try:
-                c, report = build(key)
+                report = build(c, key)
             except Refused as exc:
-                return refused(c, exc, api=True)
+                return refused(exc, api=True)
             response.content_type = "application/json"
             return bottle.json_dumps(payload(report, c._, c.lang))
 
         def csv():
             c = ctx()
             try:
-                c, report = build(key)
+                report = build(c, key)
             except Refused as exc:
-                return refused(c, exc, api=False)
+                return refused(exc, api=False)
             response.content_type = "text/csv; charset=utf-8"
             response.set_header("Content-Disposition", 'attachment; filename="datalogger.csv"')
             return datalogger_csv(box, report)

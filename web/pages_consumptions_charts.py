@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wsmeasure import aggregates, settings
+from wsmeasure import settings
 from wsmeasure.history_format import BOM, DATE_HEADER, OFFSET_HEADER, CsvFormat, stamp
 
 from .pages_consumptions_costs import COST_SCALE
-from .pages_consumptions_data import (COST, NoData, Period, add, amount, bucket_labels, difference,
+from .pages_consumptions_data import (COST, Period, add, amount, bucket_labels, difference,
                                       number_format, period_title, raw_unit, scale_of)
 from .pages_panel import number
 
@@ -37,6 +37,10 @@ class Chart:
     stacked: bool = False    # bars of the series on top of each other (their sum is a total)
     categories: list[str] | None = None   # bars per category (devices...) instead of per bucket
     note: str = ""
+
+    def sums(self) -> list:
+        """Each bucket summed over the series: the tops of stacked bars."""
+        return [add(col) for col in zip(*(s.values for s in self.series))]
 
 
 @dataclass
@@ -66,8 +70,9 @@ def chart_payload(chart: Chart, lang: str, currency: str) -> dict:
     values = [v for s in chart.series for v in s.values]
     if chart.kind == "pie":
         values = [s.total for s in chart.series]
-    if chart.stacked:
-        values += [add(col) for col in zip(*(s.values for s in chart.series))]
+    sums = chart.sums() if chart.stacked else None
+    if sums is not None:
+        values += sums
     scale = scale_of(chart.quantity, values, currency)
     series = []
     for s in chart.series:
@@ -96,8 +101,7 @@ def chart_payload(chart: Chart, lang: str, currency: str) -> dict:
         out.update(total=total, total_text=amount(chart.quantity, total, lang, currency), previous_total=previous,
                    previous_text=amount(chart.quantity, previous, lang, currency), difference=diff,
                    difference_text=diff_text, percent_text=percent)
-    if chart.stacked:
-        sums = [add(col) for col in zip(*(s.values for s in chart.series))]
+    if sums is not None:
         out.update(buckets=sums, texts=[scale.text(v, lang) for v in sums])
     if chart.kind == "pie":
         whole = sum(s.total for s in chart.series if s.total and s.total > 0)
@@ -112,8 +116,7 @@ def payload(report: Report, _, lang: str) -> dict:
     """The JSON of /api/consumptions/...: the period, its labels and the charts."""
     p = report.period
     start, end = p.bounds()
-    buckets = aggregates.view(NoData(p.tz), p.view, p.day, {}).buckets
-    starts = [b.start for b in buckets]
+    starts = p.starts()
     labels, short = bucket_labels(p.view, starts, _)
     nxt = p.next_day
     return {"ok": True, "page": report.page, "title": report.title, "view": p.view, "date": p.day.isoformat(),
@@ -135,8 +138,7 @@ def csv_series(report: Report) -> list[tuple[Series, str]]:
         if c.kind == "bars" and c.categories is None:
             out += [(s, c.quantity) for s in c.series]
             if c.stacked and len(c.series) > 1:
-                out.append((Series(f"{c.id}-total", c.title, "", [add(col) for col in zip(*(s.values for s in c.series))],
-                                   None, None), c.quantity))
+                out.append((Series(f"{c.id}-total", c.title, "", c.sums(), None, None), c.quantity))
     return out
 
 
@@ -147,7 +149,7 @@ def datalogger_csv(box, report: Report) -> bytes:
     fmt = CsvFormat.from_settings(settings.get(box.db, "csv.field_separator"),
                                   settings.get(box.db, "csv.decimal_separator"))
     p = report.period
-    starts = [b.start for b in aggregates.view(NoData(p.tz), p.view, p.day, {}).buckets]
+    starts = p.starts()
     columns = csv_series(report)
     header = [DATE_HEADER, OFFSET_HEADER] + [f"{s.name} ({raw_unit(q, report.currency)})" for s, q in columns]
     lines = [fmt.header(header)]

@@ -32,12 +32,6 @@ def decimals(code: str) -> int:
     return bill.minor_units(code)
 
 
-def selection(tariff_list, devices) -> dict[str, tuple[int, ...]]:
-    """The cost of `devices` under the tariffs listed, as one aggregates selection."""
-    devices = tuple(sorted(set(devices)))
-    return {t.quantity: devices for t in tariff_list} if devices else {}
-
-
 def cost_selection(db, kind: str, devices) -> dict[str, tuple[int, ...]]:
     """The whole cost of `devices` for `kind` (every tariff it ever had)."""
     return bill.cost_selection(db, kind, devices) if devices else {}

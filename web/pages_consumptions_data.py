@@ -162,6 +162,10 @@ class Period:
         start, end = aggregates.bounds(SimpleNamespace(tz=self.tz), self.view, self.day)
         return datetime.fromtimestamp(start, self.tz), datetime.fromtimestamp(end, self.tz)
 
+    def starts(self) -> list[datetime]:
+        """The local starts of the period's buckets (hours, days, months or years)."""
+        return [b.start for b in aggregates.view(NoData(self.tz), self.view, self.day, {}).buckets]
+
     def read(self, selection) -> tuple[aggregates.View, int | None]:
         """The view of `selection` and the total of the previous period."""
         now = aggregates.view(self.store, self.view, self.day, selection)

@@ -12,7 +12,6 @@ from wsmeasure import groupings, installation
 from wsmeasure.poller import address_label
 
 from . import pages_consumptions_costs as costs
-from .box import DaemonGone
 from .pages_consumptions_charts import Chart, Report, Series
 from .pages_consumptions_data import COST, Refused, amount, difference
 from .pages_consumptions_pages import GAS, KINDS, WATER, Ask
@@ -32,10 +31,7 @@ MODES = {"details": _("Details"), "total": _("Total")}
 
 def device_rows(a: Ask) -> list[dict]:
     """Every device with a counter, with its status icons (when the daemon answers) and counters."""
-    try:
-        live = {d["id"]: d for d in Installation(a.box, a.t, a.lang).devices}
-    except DaemonGone:
-        live = {}
+    live = {d["id"]: d for d in Installation(a.box, a.t, a.lang).devices}   # empty when the daemon is gone
     rows = []
     for spec in installation.all_devices(a.db):
         counters = [q for q in COUNTERS if q in provided(spec)[0]]

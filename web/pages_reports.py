@@ -39,10 +39,6 @@ BUILDS = threading.BoundedSemaphore(2)
 BUSY_WAIT_S = 20
 
 
-def kind_text(_) -> dict[str, str]:
-    return {"electricity": _("Electricity"), "gas": _("Gas"), "water": _("Water")}
-
-
 def list_text(_) -> dict[str, str]:
     return {"devices": _("Meter devices"), "groups": _("Measure groups"), "loads": _("Loads")}
 

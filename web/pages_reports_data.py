@@ -26,8 +26,9 @@ from wsmeasure.settings import ConfigError
 
 from .access import ctx
 from .i18n import core_text
-from .pages_reports import (Busy, Catalogue, building, busy_text, kind_text, list_text, open_store, page, send,
+from .pages_reports import (Busy, Catalogue, building, busy_text, list_text, open_store, page, send,
                             tariff_costs)
+from .pages_system_common import kind_text
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,11 @@ from wsmeasure.store_time import zone
 
 from .access import ctx
 from .i18n import core_text
+from .pages_consumptions_data import MONTHS, period_title
 from .pages_panel import number
-from .pages_reports import (Busy, Catalogue, building, busy_text, cost_decimals, kind_text, open_store, page, send,
+from .pages_reports import (Busy, Catalogue, building, busy_text, cost_decimals, open_store, page, send,
                             tariff_costs)
+from .pages_system_common import kind_text
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +40,15 @@ YEARS_BACK = 10
 
 
 def month_names(_) -> list[str]:
-    return [_("January"), _("February"), _("March"), _("April"), _("May"), _("June"), _("July"), _("August"),
-            _("September"), _("October"), _("November"), _("December")]
+    return [_(m) for m in MONTHS]
 
 
 def pdf_labels(_, report: report_data.Report, now: datetime) -> dict:
     """Every word of the PDF (app/report_pdf.py LABEL_KEYS), in the user's language."""
-    months = month_names(_)
     summary = report.type == report_data.SUMMARY
-    monthly = report.view == "month"
     return {
         "title": _("Summary report") if summary else _("Detailed report"),
-        "period": (_("{month} {year}").format(month=months[report.day.month - 1], year=report.day.year) if monthly
-                   else str(report.day.year)),
+        "period": period_title(report.view, report.day, _),
         "generated": _("Made on {date}").format(date=now.strftime("%Y-%m-%d %H:%M")),
         "page": _("Page {page} of {pages}"),
         **kind_text(_),
@@ -61,7 +59,7 @@ def pdf_labels(_, report: report_data.Report, now: datetime) -> dict:
         "per_day": _("{unit} per day"), "per_month": _("{unit} per month"),
         "excluded": _("The totals, loads and groups leave out the devices excluded from totals."),
         "none": _("No device with an energy counter."),
-        "months": months,
+        "months": month_names(_),
     }
 
 

@@ -8,7 +8,6 @@ import logging
 import bottle
 
 from wsmeasure.drivers.catalogue import families
-from wsmeasure.poller import address_label  # noqa: F401 -- the pages list devices by it
 
 from .access import ctx
 from .box import DaemonGone
@@ -38,6 +37,11 @@ def model_label(_, model) -> str:
     if model.cat_no.replace(" ", "").isdigit():
         return f"{model.cat_no} · {_(model.label)}"
     return _(model.label)
+
+
+def kind_text(_) -> dict[str, str]:
+    """The energy kinds (tariffs.KINDS) in the user's language."""
+    return {"electricity": _("Electricity"), "gas": _("Gas"), "water": _("Water")}
 
 
 def load_label(_, load) -> str:

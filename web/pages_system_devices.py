@@ -16,12 +16,13 @@ from wsmeasure.drivers.base import EMS, PHASES, PULSE, SIDE, SIDES, SUPPLY
 from wsmeasure.drivers.base import VIRTUAL as REMOTE
 from wsmeasure.drivers.catalogue import families
 from wsmeasure.drivers.registers import ENCODINGS
+from wsmeasure.poller import address_label
 from wsmeasure.settings import ConfigError
 from wsmeasure.specs import VIRTUAL
 
 from .access import ctx
 from .i18n import core_text
-from .pages_system_common import (SCRIPTS, SLAVE_UNIT, STYLES, address_label, applied, breaker_icon,
+from .pages_system_common import (SCRIPTS, SLAVE_UNIT, STYLES, applied, breaker_icon,
                                   error_field, family_label, led, load_label, model_label, status, switched,
                                   test_verdict)
 from .render import flash, render

@@ -9,12 +9,13 @@ from bottle import request, response
 
 from wsmeasure import groupings, installation, settings
 from wsmeasure.drivers.catalogue import families
+from wsmeasure.poller import address_label
 from wsmeasure.settings import ConfigError
 from wsmeasure.specs import IP, LOCAL, VIRTUAL
 
 from .access import ctx
 from .i18n import core_text
-from .pages_system_common import (SCRIPTS, STYLES, address_label, applied, breaker_icon, error_field, led,
+from .pages_system_common import (SCRIPTS, STYLES, applied, breaker_icon, error_field, led,
                                   status, switched, test_verdict)
 from .render import flash, render
 

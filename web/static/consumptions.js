@@ -1,10 +1,10 @@
-// Consumptions: draw the page's charts from its JSON (/api/consumptions/...): bars with uPlot
+// Consumptions: draw the page's charts from the JSON it embeds (data-json): bars with uPlot
 // (stacked per load or tariff, side by side for a comparison) and pies on a small canvas. The
 // page already holds every number in its tables: without script only the drawings are missing.
 "use strict";
 (function () {
   var root = document.getElementById("cons");
-  if (!root || !root.dataset.api) return;
+  if (!root || !root.dataset.json) return;
   var data = null, plots = [];
 
   // ticking a tariff shows the page again with the tariffs ticked (the charts follow)
@@ -170,15 +170,7 @@
     });
   }
 
-  fetch(root.dataset.api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-    .then(function (r) {
-      if (r.status === 401) { window.location = "/login?next=" + encodeURIComponent(location.pathname + location.search); return null; }
-      return r.json();
-    })
-    .then(function (got) {
-      if (!got || !got.ok) return;
-      data = got;
-      draw();
-    })
-    .catch(function () { /* the box may be restarting: the tables hold the numbers */ });
+  // the page's own numbers, embedded once (/api/consumptions/... gives the same to other clients)
+  data = JSON.parse(root.dataset.json);
+  draw();
 })();

@@ -3,7 +3,7 @@
 % def swatch(colour):
 <svg class="sw" viewBox="0 0 10 10" aria-hidden="true" focusable="false"><rect width="10" height="10" rx="2" fill="{{colour}}"/></svg>
 % end
-<div id="cons" class="cons{{" large" if large else ""}}" data-api="{{nav['api']}}">
+<div id="cons" class="cons{{" large" if large else ""}}" data-json="{{data_json}}">
 <nav aria-label="{{_("Consumptions")}}"><ul class="tabs cons-pages">
 % for href, text in tabs:
   <li><a href="{{href}}"{{!' aria-current="page"' if href == here else ""}}>{{text}}</a></li>
