@@ -82,15 +82,16 @@ flash_image() {
 
 # -- a removable device -------------------------------------------------------------------------
 flash_device() {
-  local dev=$target info answer tmp part2
+  local dev=$target type info answer tmp part2
   [ -b "$dev" ] || die "$dev is not a block device"
-  case $(lsblk -dno TYPE "$dev") in
+  type=$(lsblk -dno TYPE "$dev")
+  case $type in
     disk)
       if [ "$(lsblk -dno RM "$dev" | tr -d ' ')" != 1 ] && [ "$(lsblk -dno HOTPLUG "$dev" | tr -d ' ')" != 1 ]; then
         die "$dev is not a removable disk: refused (this tool only writes USB sticks and SD cards)"
       fi ;;
     loop) ;;   # a file set up with losetup -P: a disk made on purpose, nothing else lives there
-    *) die "$dev is not a whole disk ($(lsblk -dno TYPE "$dev")): name the disk, not a partition" ;;
+    *) die "$dev is not a whole disk ($type): name the disk, not a partition" ;;
   esac
   if lsblk -nro MOUNTPOINT "$dev" | grep -q .; then
     die "$dev has mounted file systems ($(lsblk -nro MOUNTPOINT "$dev" | grep . | tr '\n' ' ')): unmount them first"
@@ -98,7 +99,7 @@ flash_device() {
   [ -w "$dev" ] || die "$dev is not writable: run as root"
   need_images
   info=$(lsblk -dno SIZE,VENDOR,MODEL,SERIAL,TRAN "$dev" | tr -s ' ')
-  [ "$(lsblk -dno TYPE "$dev")" != loop ] || info="$info loop device of $(losetup -nO BACK-FILE "$dev")"
+  [ "$type" != loop ] || info="$info loop device of $(losetup -nO BACK-FILE "$dev")"
   echo "$dev: $info"
   echo "EVERYTHING on $dev will be erased."
   read -r -p "Type the device name ($dev) to write the image to it: " answer
@@ -141,8 +142,7 @@ flash_update() {
   echo "uploading $bundle ($(( $(size_of "$bundle") / 1024 )) KiB) to $base/server/update"
   page=$(mktemp)
   temps+=("$page")
-  code=$(curl -sS "${tls[@]}" -b "$jar" -c "$jar" -o "$page" -w '%{http_code}' \
-    -F "csrf=$token" -F "bundle=@$bundle" "$base/server/update") || true
+  code=$(web -o "$page" -w '%{http_code}' -F "csrf=$token" -F "bundle=@$bundle" "$base/server/update") || true
   # the page's messages, without the markup
   grep -iE 'class="[^"]*(error|notice|message|ok|success)' "$page" | sed -e 's/<[^>]*>//g' -e 's/^[[:space:]]*//' | grep . || true
   case $code in

@@ -84,7 +84,6 @@ class SocketBus:
         self.twins = {t.unit: t for t in twins}
         self.requests = 0       # frames with a good CRC
         self.replies = 0
-        self.connected = asyncio.Event()
         self._buf = bytearray()
         self._last_rx = 0.0
         self._stop = asyncio.Event()
@@ -114,12 +113,10 @@ class SocketBus:
             except OSError:
                 await self._pause(RETRY_S)
                 continue
-            self.connected.set()
             log.info("simsocket: connected to %s (%d twins)", self.path, len(self.twins))
             try:
                 await self._serve(reader, writer)
             finally:
-                self.connected.clear()
                 writer.close()
 
     async def _serve(self, reader, writer) -> None:

@@ -20,7 +20,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "image"))
@@ -53,10 +52,7 @@ def one_run(images: Path, disk: Path, workdir: Path, accel: str) -> float | None
                 print(f"  {accel}: hangs (no kernel line in {qemu.KVM_PROBE_S:.0f} s)", flush=True)
                 return None
         https = guest.wait_https(300)
-        deadline = time.monotonic() + 90
-        while "end of boot report" not in guest.console_text() and time.monotonic() < deadline:
-            time.sleep(1)
-        print(f"  {accel}: boot to HTTPS {https:5.1f} s ({report(guest.console_text())})", flush=True)
+        print(f"  {accel}: boot to HTTPS {https:5.1f} s ({report(guest.wait_boot_report(90))})", flush=True)
         return https
     except (TimeoutError, RuntimeError) as exc:
         print(f"  {accel}: failed: {exc}; console log {guest.console}", flush=True)

@@ -131,12 +131,7 @@ for p in "$repo"/systemd/*.preset "$repo"/rootfs/usr/lib/systemd/system-preset/*
 done
 
 step "user wsmeasure"
-if ls "$root"/usr/lib/sysusers.d/*wsmeasure* >/dev/null 2>&1; then
-  systemd-sysusers --root="$root"
-fi
-grep -q '^wsmeasure:' "$root/etc/passwd" ||
-  in_root useradd --system --user-group --home-dir /var/lib/wsmeasure --no-create-home --shell /usr/sbin/nologin wsmeasure
-in_root usermod --append --groups dialout wsmeasure
+systemd-sysusers --root="$root"   # rootfs/usr/lib/sysusers.d/wsmeasure.conf: the user, in dialout
 uid=$(awk -F: '$1 == "wsmeasure" {print $3 ":" $4}' "$root/etc/passwd")
 
 # -- application slot A ------------------------------------------------------------------------
@@ -168,19 +163,15 @@ printf 'wsmeasure %s (%s), Debian image built %s\n' "$version" "$commit" "$(date
 # -- the data partition ---------------------------------------------------------------------------
 # Empty but for its owner: on the first start the daemon's unit writes the factory settings
 # (rootfs/etc/wsmeasure). The test image gets its config.db now, written by the image's own
-# wsmeasure: the simulated devices on the RS485 port, which is the name the udev rule gives
-# the UART QEMU emulates (ttyS1), else ttyS1 itself.
+# wsmeasure: the factory settings, as the unit would write them (their RS485 port, ttyRS485, is
+# the name the udev rule gives the UART QEMU emulates), then the simulated devices on it.
 mkdir "$root/tmp/data"
 if [ -n "$test_installation" ]; then
-  rs485=$(sed -n 's/.*KERNEL=="ttyS1".*SYMLINK+="\([^"]*\)".*/\1/p' "$root"/etc/udev/rules.d/*.rules "$root"/usr/lib/udev/rules.d/*.rules 2>/dev/null | head -n 1)
-  rs485=/dev/${rs485:-ttyS1}
-  step "data partition: test installation's config.db (RS485 port $rs485)"
+  step "data partition: test installation's config.db"
   cp "$here/configure.py" "$root/tmp/configure.py"
-  factory=/usr/libexec/wsmeasure/factory-settings   # what the unit would do at the first start
-  if [ -x "$root$factory" ]; then
-    in_root "$factory" /etc/wsmeasure/factory.conf /tmp/data | tee "$work/configure.log"
-  fi
-  in_root "$APP/current/bin/python" /tmp/configure.py /tmp/data --serial-port "$rs485" | tee -a "$work/configure.log"
+  in_root /usr/libexec/wsmeasure/factory-settings /etc/wsmeasure/factory.conf /tmp/data | tee "$work/configure.log"
+  rs485=$(sed -n 's/^factory-settings: serial.port = //p' "$work/configure.log")
+  in_root "$APP/current/bin/python" /tmp/configure.py /tmp/data | tee -a "$work/configure.log"
   rm "$root/tmp/configure.py"
   install -m 0644 "$here/boot-report.service" "$root/etc/systemd/system/"
   systemctl --root="$root" --quiet enable boot-report.service

@@ -3,10 +3,11 @@
 Run by build.sh (--test-installation) with the image's own Python (slot A, in the image root),
 so the schema is the one of the wsmeasure the image carries:
 
-    python configure.py DATA_DIR --serial-port /dev/rs485
+    python configure.py DATA_DIR
 
-The RS485 port is the emulated UART (without a port the daemon would attach its own virtual
-installation); the devices of TEST_DEVICES are declared on the Local gateway, and the host
+after the factory settings (rootfs/usr/libexec/wsmeasure/factory-settings), whose RS485 port
+/dev/ttyRS485 is the emulated UART (without a port the daemon would attach its own virtual
+installation: refused here); the devices of TEST_DEVICES are declared on the Local gateway, and the host
 plays their twins on the other end of that UART (wsmeasure.simsocket); a fast poll; Modbus
 TCP ON.
 """
@@ -32,11 +33,11 @@ TEST_SETTINGS = {"poll.interval_s": "2", "modbus_tcp.enabled": "on", "virtual.se
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data_dir", type=Path)
-    p.add_argument("--serial-port", required=True)
     args = p.parse_args()
     db = open_config(args.data_dir)
     try:
-        settings.set(db, "serial.port", args.serial_port)
+        if not settings.get(db, "serial.port"):
+            raise SystemExit("configure.py: no serial.port: write the factory settings first")
         for key, value in TEST_SETTINGS.items():
             settings.set(db, key, value)
         gateway = local_gateway(db)

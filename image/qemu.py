@@ -100,7 +100,6 @@ class Guest:
         return vmlinux if vmlinux.exists() else self.images / "vmlinuz"
 
     def start(self) -> Guest:
-        sys.path.insert(0, str(REPO))
         from wsmeasure.simsocket import Background, twins_of
 
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -134,6 +133,15 @@ class Guest:
                 return self.elapsed()
             time.sleep(0.1)
         return None
+
+    def wait_boot_report(self, timeout: float) -> str:
+        """The console once the test image's boot report (boot-report.service: timings, failed
+        units, the daemon's journal) is all there, or as it is after `timeout` or QEMU's end."""
+        deadline = time.monotonic() + timeout
+        while "end of boot report" not in (text := self.console_text()) and self.alive() \
+                and time.monotonic() < deadline:
+            time.sleep(1)
+        return text
 
     def https(self, path: str = "/login", timeout: float = 10) -> tuple[int, str]:
         url = f"https://127.0.0.1:{self.ports['https']}{path}"

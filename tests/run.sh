@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pkg in python3-venv curl mbpoll libreoffice-calc-nogui chromium poppler-utils shellcheck systemd python3-seccomp mmdebstrap qemu-system-x86 qemu-utils e2fsprogs fdisk dosfstools; do
+for pkg in python3-venv curl mbpoll libreoffice-calc-nogui chromium poppler-utils shellcheck systemd python3-seccomp mmdebstrap qemu-system-x86 e2fsprogs fdisk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -299,7 +299,6 @@ def test_the_daemon_unit_has_what_the_layout_contract_asks_for():
     writable = " ".join(s["ReadWritePaths"]).replace("-/", "/").split()
     assert "/var/lib/wsmeasure" in writable and not any(p.startswith("/opt") for p in writable)
     # what the daemon writes for systemd (app/network.py, app/clock.py) is inside ReadWritePaths
-    sys.path.insert(0, str(REPO))
     from wsmeasure import clock, network
 
     for path in (network.NETWORK_FILE, clock.TIMESYNCD_FILE):
@@ -410,7 +409,6 @@ def test_sysusers_makes_the_daemon_user_in_dialout_and_tmpfiles_the_data_folders
 
 # -- rootfs overlay --------------------------------------------------------------------------------------
 def test_factory_network_is_192_168_1_100_matched_by_type_and_what_the_daemon_writes(tmp_path):
-    sys.path.insert(0, str(REPO))
     from wsmeasure.db import open_config
     from wsmeasure.network import network_file
 
@@ -435,7 +433,7 @@ def test_udev_rule_names_the_rs485_port_by_subsystem_and_property():
         assert 'GROUP="dialout"' in rule and 'MODE="0660"' in rule, rule
         assert re.search(r'(KERNELS|ATTR\{\w+\}|ENV\{\w+\})==', rule), f"no property matched: {rule}"
         assert re.search(r'link_priority=\d+', rule), rule
-    # the QEMU test image's port, in the one-line form image/build.sh reads the name from
+    # the QEMU test image's port: the UART QEMU emulates at 0x2F8 (ttyS1)
     qemu = [r for r in rules if 'KERNEL=="ttyS1"' in r]
     assert len(qemu) == 1 and 'ATTR{port}=="0x2F8"' in qemu[0]
     factory = (ROOTFS / "etc/wsmeasure/factory.conf").read_text()

@@ -82,10 +82,8 @@ def box(images, tmp_path_factory, request):
         yield guest
     finally:
         failed = request.session.testsfailed > failed_before or not hasattr(guest, "https_s")
-        deadline = time.monotonic() + 60
-        while failed and guest.alive() and "end of boot report" not in guest.console_text() \
-                and time.monotonic() < deadline:
-            time.sleep(1)   # the test image's boot report: timings, failed units, the daemon's journal
+        if failed:
+            guest.wait_boot_report(60)   # kept with the console log below
         guest.stop()
         if failed:
             ARTIFACTS.mkdir(exist_ok=True)

@@ -5,6 +5,7 @@ one; the daemon is a real `wsmeasure run` process.
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -48,14 +49,32 @@ def received(sock, until, deadline_s=30.0, proc=None):
     raise AssertionError(f"not received in {deadline_s} s; got {[m for _, m in messages]}")
 
 
+@contextlib.contextmanager
+def daemon(argv, env):
+    """The daemon (argv) with its output kept: killed if a check failed, and never a traceback."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out = proc.communicate()[0]
+    assert "Traceback" not in out, out
+
+
+def stop(sock, proc) -> None:
+    """SIGTERM, as systemd stops the unit: STOPPING=1, then a clean exit."""
+    proc.send_signal(signal.SIGTERM)
+    received(sock, lambda m: any("STOPPING=1" in lines for _, lines in m))
+    assert proc.wait(60) == 0
+
+
 def test_daemon_says_ready_pings_the_watchdog_and_says_stopping(notify_socket, tmp_path):
     sock, path = notify_socket
     data_dir = tmp_path / "data"
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}   # WatchdogSec=0.4
     env.pop("WATCHDOG_PID", None)
-    proc = subprocess.Popen([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run", *PORTS],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with daemon([sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run", *PORTS], env) as proc:
         messages = received(sock, lambda m: any("READY=1" in lines for _, lines in m), proc=proc)
         ready_at = next(t for t, lines in messages if "READY=1" in lines)
         # READY=1 comes once the daemon serves: its control socket answers by then
@@ -68,14 +87,7 @@ def test_daemon_says_ready_pings_the_watchdog_and_says_stopping(notify_socket, t
         gaps = [b - a for a, b in zip(times, times[1:])]
         assert max(gaps) < 0.4, gaps   # never as long as the watchdog timeout
         assert sum(gaps) / len(gaps) > 0.1, gaps   # and not a busy loop
-        proc.send_signal(signal.SIGTERM)
-        received(sock, lambda m: any("STOPPING=1" in lines for _, lines in m))
-        assert proc.wait(60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        out = proc.communicate()[0]
-    assert "Traceback" not in out, out
+        stop(sock, proc)
 
 
 def test_nothing_is_sent_and_nothing_fails_without_notify_socket(monkeypatch):
@@ -230,18 +242,10 @@ def test_the_daemon_serves_under_the_units_seccomp_rules(notify_socket, tmp_path
     assert refused.stdout.split("\n")[:3] == ["refused 1", "refused 97", "refused 1"], refused.stdout + refused.stderr
     data_dir = tmp_path / "data"
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}
-    proc = subprocess.Popen(sandboxed(tmp_path, sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run",
-                                      "--port-offset", str(int(PORTS[1]) + 1)),
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    argv = sandboxed(tmp_path, sys.executable, "-m", "wsmeasure", "--data-dir", str(data_dir), "run",
+                     "--port-offset", str(int(PORTS[1]) + 1))
+    with daemon(argv, env) as proc:
         received(sock, lambda m: any("READY=1" in lines for _, lines in m), deadline_s=60)
         status = control.request(data_dir, "status")
         assert status["ok"] and status["rs485"]["virtual"] and status["ftp"]
-        proc.send_signal(signal.SIGTERM)
-        received(sock, lambda m: any("STOPPING=1" in lines for _, lines in m))
-        assert proc.wait(60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        out = proc.communicate()[0]
-    assert "Traceback" not in out, out
+        stop(sock, proc)
