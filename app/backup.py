@@ -55,7 +55,7 @@ class RestoreError(Exception):
     the English text, `translated(_)` the same in the user's language."""
 
     def __init__(self, template: str, /, **params):
-        self.message = Msg(template, **params)
+        self.message = Msg.of(template, **params)
         super().__init__(self.message)
 
     def translated(self, _) -> str:

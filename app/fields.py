@@ -30,6 +30,8 @@ NO_ID = {
     "measure group": Msg('there is no measure group with ID "{ident}"'),
     "panel board": Msg('there is no panel board with ID "{ident}"'),
     "user": Msg('there is no user with ID "{ident}"'),
+    "tariff": Msg('there is no tariff with ID "{ident}"'),
+    "cost rule": Msg('there is no cost rule with ID "{ident}"'),
 }
 NO_NAME = {   # lookup(): the rows chosen by name
     "load": Msg('there is no load "{name}"'),

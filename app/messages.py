@@ -39,6 +39,11 @@ class Msg(str):
         self.template, self.params = template, params
         return self
 
+    @classmethod
+    def of(cls, template: str, /, **params: Any) -> Msg:
+        """`template` with `params` as a Msg; a ready Msg (no params) as it is."""
+        return template if isinstance(template, Msg) and not params else cls(template, **params)
+
     def translated(self, _: Callable[[str], str]) -> str:
         """The message in the language of `_` (a gettext function); English where it lacks one."""
         if not self.params:
@@ -69,5 +74,5 @@ def reason(exc: BaseException) -> str:
 def verdict(ok: bool, template: str, /, **params: Any) -> dict:
     """A Test verdict for the control socket: {"ok", "message" (English, what the CLI prints),
     "template", "params"} (the pages translate it: Msg.from_json). A ready Msg may be given instead."""
-    msg = template if isinstance(template, Msg) and not params else Msg(template, **params)
+    msg = Msg.of(template, **params)
     return {"ok": ok, "message": str(msg), **msg.to_json()}

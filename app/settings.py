@@ -30,7 +30,7 @@ class ConfigError(ValueError):
     a Msg: `translated(_)` gives it in the user's language. A ready Msg may be given instead."""
 
     def __init__(self, field: str, template: str, /, **params: Any):
-        message = template if isinstance(template, Msg) and not params else Msg(template, **params)
+        message = Msg.of(template, **params)
         super().__init__(message)
         self.field = field
         self.message = message

@@ -38,7 +38,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from . import settings
 from .currencies import MINOR_UNITS
-from .fields import flag, given, text
+from .fields import NO_ID, by_id, flag, given, text
 from .messages import Msg, reason
 from .models import NAME_MAX, CostRule, Tariff as TariffRow, TariffPrice, bound
 from .records import Counter, SlotRecord
@@ -441,12 +441,9 @@ def save_settings(db, currency: Any = None, gas_kwh_per_m3: Any = None) -> None:
 
 # -- writing: tariffs ----------------------------------------------------------------------------------------
 def _tariff_row(ident: Any, live: bool = True) -> TariffRow:
-    try:
-        row = TariffRow.get_or_none(TariffRow.id == int(str(ident).strip()))
-    except ValueError:
-        row = None
-    if row is None or (live and row.deleted):
-        raise ConfigError("tariff", 'there is no tariff with ID "{ident}"', ident=ident)
+    row = by_id(TariffRow, ident, "tariff", "tariff")
+    if live and row.deleted:
+        raise ConfigError("tariff", NO_ID["tariff"], ident=ident)
     return row
 
 
@@ -560,13 +557,7 @@ def delete_tariff(db, tariff_id: Any) -> None:
 
 # -- writing: cost rules -------------------------------------------------------------------------------------
 def _rule_row(ident: Any) -> CostRule:
-    try:
-        row = CostRule.get_or_none(CostRule.id == int(str(ident).strip()))
-    except ValueError:
-        row = None
-    if row is None:
-        raise ConfigError("rule", 'there is no cost rule with ID "{ident}"', ident=ident)
-    return row
+    return by_id(CostRule, ident, "rule", "cost rule")
 
 
 def _rule_tariff(kind: str, raw: Any) -> int:
